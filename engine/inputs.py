@@ -1,0 +1,146 @@
+"""Read a case from JSON or YAML and turn every problem into one clear line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from pumpdx.kb.facts import Case
+
+MAX_INPUT_BYTES = 1_000_000
+
+
+class InputError(ValueError):
+    """Bad input; str() is one line naming the place and what is allowed."""
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at `loc` (for 'allowed' lists)."""
+    model: type[BaseModel] | None = Case
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return model
+        model = _nested(info.annotation)
+    return model
+
+
+def _nested(annotation: Any) -> type[BaseModel] | None:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _nested(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _place(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first error as '<field>: <problem>; allowed: ...'."""
+    errors = exc.errors()
+    err = errors[0]
+    loc = tuple(err["loc"])
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    if err["type"] == "extra_forbidden":
+        owner = _model_at(loc[:-1])
+        allowed = ", ".join(owner.model_fields) if owner else "?"
+        hint = ""
+        name = str(loc[-1])
+        if owner and any(f.endswith(("_ml", "_mg_per_ml", "_mg_per_day", "_mcg_per_day",
+                                     "_hours", "_t", "_minutes", "_cm"))
+                         for f in owner.model_fields) and "_" in name:
+            hint = " (units are part of the field name, e.g. _ml, _mg_per_ml)"
+        where = _place(loc[:-1])
+        return f"{where}: unknown field '{name}'{hint}; allowed: {allowed}{more}"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] in ("float_parsing", "float_type", "int_parsing", "int_type"):
+        msg += " (give a plain number; the unit is in the field name)"
+    got = err.get("input")
+    shown = ""
+    if err["type"] != "missing" and not isinstance(got, dict | list) and got is not None:
+        text = repr(got)
+        shown = f" (got {text[:60]}{'...' if len(text) > 60 else ''})"
+    return f"{_place(loc)}: {msg}{shown}{more}"
+
+
+def parse_text(text: str, name: str) -> Any:
+    """JSON for .json, YAML otherwise (YAML also accepts JSON)."""
+    if name.endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+        except RecursionError:
+            raise InputError(f"{name}: nested too deeply") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{name}{line}: malformed YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{name}: malformed YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply") from None
+
+
+def read_source(source: str) -> tuple[str, str]:
+    """(text, display name) of a path or '-' for stdin."""
+    if source == "-":
+        raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        name = "<stdin>"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"{source}: no such file")
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise InputError(f"{source}: larger than {MAX_INPUT_BYTES} bytes; one case per file")
+        raw = path.read_bytes()
+        name = source
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(f"{name}: larger than {MAX_INPUT_BYTES} bytes; one case per file")
+    if b"\0" in raw:
+        raise InputError(f"{name}: binary data; expected a JSON or YAML case")
+    try:
+        return raw.decode("utf-8"), name
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not UTF-8 text; expected a JSON or YAML case") from None
+
+
+def case_from_data(data: Any, name: str) -> Case:
+    if data is None:
+        raise InputError(f"{name}: empty; expected a case (see `pumpdx schema`)")
+    if not isinstance(data, dict):
+        raise InputError(f"{name}: expected a mapping of case sections at the top level, "
+                         f"got {type(data).__name__}")
+    try:
+        return Case.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"{name}: {describe_validation_error(exc)}") from None
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply") from None
+
+
+def load_case(source: str) -> Case:
+    """Load and validate a case from a file path or '-' (stdin)."""
+    text, name = read_source(source)
+    return case_from_data(parse_text(text, name), name)

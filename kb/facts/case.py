@@ -1,0 +1,63 @@
+"""One clinical presentation: everything the clinician knows now."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, model_validator
+
+from .base import Finding
+from .catheter import CapAspiration, DiagnosticBolus
+from .drugs import Drug
+from .exposures import Exposure
+from .imaging import Imaging
+from .interrogation import AudibleAlarm, Interrogation
+from .presentation import Presentation
+from .pump import Pump
+from .reservoir import Reservoir
+from .trial import Trial
+
+
+class Case(Finding):
+    """A whole presentation. Sections that were not examined are simply left out."""
+
+    case_id: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    assessment_date: date | None = None
+    pump: Pump | None = None
+    drugs: list[Drug] = Field(default_factory=list, max_length=10)
+    presentation: Presentation
+    interrogation: Interrogation | None = None
+    audible_alarm: AudibleAlarm | None = None
+    reservoir: Reservoir | None = None
+    cap_aspiration: CapAspiration | None = None
+    diagnostic_bolus: DiagnosticBolus | None = None
+    imaging: list[Imaging] = Field(default_factory=list, max_length=50)
+    exposures: list[Exposure] = Field(default_factory=list, max_length=50)
+    trial: Trial | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Case:
+        res = self.reservoir
+        if res is not None and res.last_refill_date is not None:
+            if self.assessment_date is None:
+                raise ValueError("reservoir.last_refill_date needs assessment_date")
+            if res.last_refill_date > self.assessment_date:
+                raise ValueError("reservoir.last_refill_date is after assessment_date")
+        if self.pump is None and self.trial is None:
+            raise ValueError("a case needs a pump (troubleshooting) or a trial (trial planning)")
+        agents = [d.agent for d in self.drugs]
+        if len(agents) != len(set(agents)):
+            raise ValueError("drugs: each agent may appear once")
+        return self
+
+    def days_since_refill(self) -> float | None:
+        """Days since the last refill, from hours or from the two dates."""
+        res = self.reservoir
+        if res is None:
+            return None
+        if res.hours_since_refill is not None:
+            return res.hours_since_refill / 24.0
+        if res.last_refill_date is not None and self.assessment_date is not None:
+            return float((self.assessment_date - res.last_refill_date).days)
+        return None

@@ -1,0 +1,272 @@
+"""The knowledge-base file formats, as pydantic models.
+
+A guideline author writes these as YAML; `pumpdx kb schema` prints them as JSON
+Schema for editors. Conditions and actions are small mappings told apart by their
+one key (`fact`, `not`, `any`; `conclude`, `declare`, `handover`, `compute`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+SNAKE = r"^[a-z][a-z0-9_]*$"
+VARIABLE = r"^\$[a-z][a-z0-9_]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Citation(Strict):
+    """Where a rule or concept comes from.
+
+    `source: review` (the default) needs a section or a figure of the review.
+    `source: domain_notes` marks a fact beyond the review and needs `detail`
+    naming the original source as given in shared/domain-notes.md.
+    """
+
+    source: Literal["review", "trial_chapter", "domain_notes"] = "review"
+    section: str | None = None
+    figure: str | None = None
+    detail: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Citation:
+        if self.source == "review" and not (self.section or self.figure):
+            raise ValueError("a review citation needs a section or a figure")
+        if self.source == "trial_chapter" and not self.section:
+            raise ValueError("a trial_chapter citation needs a section")
+        if self.source == "domain_notes" and not self.detail:
+            raise ValueError("a domain_notes citation needs detail naming the original source")
+        return self
+
+    def label(self) -> str:
+        if self.source == "domain_notes":
+            return f"Beyond the review: {self.detail}"
+        if self.source == "trial_chapter":
+            return f"Trial chapter: {self.section}"
+        parts = []
+        if self.section:
+            parts.append(f"§{self.section}")
+        if self.figure:
+            parts.append(f"Fig. {self.figure}")
+        text = "Review " + ", ".join(parts)
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+class ParamRef(Strict):
+    """A number taken from kb/parameters.yaml."""
+
+    param: str = Field(pattern=SNAKE)
+
+
+Scalar = Union[bool, int, float, str]
+Operand = Union[bool, int, float, str, ParamRef]
+
+
+class FieldTest(Strict):
+    """Tests on one field; several keys in one test must all hold."""
+
+    eq: Operand | None = None
+    ne: Operand | None = None
+    lt: Operand | None = None
+    le: Operand | None = None
+    gt: Operand | None = None
+    ge: Operand | None = None
+    in_: list[Scalar] | None = Field(None, alias="in", min_length=1)
+    not_in: list[Scalar] | None = Field(None, min_length=1)
+    present: bool | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> FieldTest:
+        if not self.model_fields_set:
+            raise ValueError("empty test: use eq, ne, lt, le, gt, ge, in, not_in or present")
+        return self
+
+
+FieldValue = Union[Scalar, FieldTest]
+
+
+class PatternCondition(Strict):
+    """A fact of type `fact` whose fields pass `where` (a `$name` value binds or joins)."""
+
+    fact: str = Field(pattern=SNAKE)
+    where: dict[str, FieldValue] = Field(default_factory=dict)
+
+
+class NotCondition(Strict):
+    """No fact (or combination of facts) matches."""
+
+    not_: list[Condition] = Field(alias="not", min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wrap_single(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("not"), dict):
+            return {**data, "not": [data["not"]]}
+        return data
+
+
+class AnyCondition(Strict):
+    """At least one of the alternatives matches."""
+
+    any: list[Condition] = Field(min_length=2)
+
+
+def _condition_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in ("fact", "not", "any"):
+            if key in value:
+                return key
+        return None
+    for key, attr in (("fact", "fact"), ("not", "not_"), ("any", "any")):
+        if hasattr(value, attr):
+            return key
+    return None
+
+
+Condition = Annotated[
+    Union[
+        Annotated[PatternCondition, Tag("fact")],
+        Annotated[NotCondition, Tag("not")],
+        Annotated[AnyCondition, Tag("any")],
+    ],
+    Discriminator(_condition_tag, custom_error_type="condition",
+                  custom_error_message="a condition has one of the keys fact, not, any"),
+]
+
+
+class DeclareSpec(Strict):
+    fact: str = Field(pattern=SNAKE)
+    with_: dict[str, Scalar] = Field(default_factory=dict, alias="with")
+
+
+class ConcludeAction(Strict):
+    """Add a conclusion from the concept catalog."""
+
+    conclude: str = Field(pattern=SNAKE)
+
+
+class DeclareAction(Strict):
+    """Declare an intermediate fact that other rules can match."""
+
+    declare: DeclareSpec
+
+
+class HandoverAction(Strict):
+    """Hand the case over to another algorithm (declares a `handover` fact)."""
+
+    handover: str = Field(pattern=SNAKE)
+
+
+class ComputeAction(Strict):
+    """Run a named calculation from kb/calculations.py on the bound variables."""
+
+    compute: str = Field(pattern=SNAKE)
+
+
+def _action_tag(value: Any) -> str | None:
+    keys = ("conclude", "declare", "handover", "compute")
+    if isinstance(value, dict):
+        return next((k for k in keys if k in value), None)
+    return next((k for k in keys if hasattr(value, k)), None)
+
+
+Action = Annotated[
+    Union[
+        Annotated[ConcludeAction, Tag("conclude")],
+        Annotated[DeclareAction, Tag("declare")],
+        Annotated[HandoverAction, Tag("handover")],
+        Annotated[ComputeAction, Tag("compute")],
+    ],
+    Discriminator(_action_tag, custom_error_type="action",
+                  custom_error_message="an action has one of the keys conclude, declare, "
+                                       "handover, compute"),
+]
+
+
+class Rule(Strict):
+    id: str = Field(pattern=SNAKE, description="Stable id; never reuse one for another rule.")
+    title: str = Field(min_length=3)
+    cite: list[Citation] = Field(min_length=1)
+    salience: int = Field(0, ge=-1000, le=1000, description="Higher fires first.")
+    branch: str | None = Field(None, description="Figure branch this rule encodes, e.g. 'Fig. 11: "
+                                                 "volume lower than expected'.")
+    when: list[Condition] = Field(min_length=1)
+    then: list[Action] = Field(min_length=1)
+    notes: str | None = None
+
+
+class RuleFile(Strict):
+    algorithm: str = Field(pattern=SNAKE)
+    title: str
+    cite: list[Citation] = Field(default_factory=list)
+    rules: list[Rule] = Field(min_length=1)
+
+
+ConceptKind = Literal["urgent_action", "suspected_cause", "recommendation", "warning",
+                      "finding", "question"]
+
+
+class Concept(Strict):
+    id: str = Field(pattern=SNAKE)
+    kind: ConceptKind
+    text: str = Field(min_length=3)
+    cite: list[Citation] = Field(min_length=1)
+    contradicts: list[str] = Field(default_factory=list)
+    needs: str | None = Field(None, description="Question only: the finding that is needed.")
+    notes: str | None = None
+
+
+class ConceptFile(Strict):
+    concepts: list[Concept] = Field(min_length=1)
+
+
+class Parameter(Strict):
+    value: float | dict[str, float]
+    unit: str
+    cite: list[Citation] = Field(min_length=1)
+    notes: str | None = None
+
+
+class ParameterFile(Strict):
+    parameters: dict[str, Parameter]
+
+
+class AgentInfo(Strict):
+    agent_class: str = Field(pattern=SNAKE, alias="class")
+    lipophilic: bool | None = None
+    cite: list[Citation] = Field(min_length=1)
+    notes: str | None = None
+
+
+class DrugFile(Strict):
+    agents: dict[str, AgentInfo]
+
+
+class SignInfo(Strict):
+    overdose_sign: bool = False
+    withdrawal_sign: bool = False
+    spinal_withdrawal_feature: bool = False
+    classic_opioid_withdrawal_feature: bool = False
+    cite: list[Citation] = Field(min_length=1)
+
+
+class SignFile(Strict):
+    signs: dict[str, SignInfo]
+
+
+class SourceInfo(Strict):
+    title: str
+    sections: dict[str, str] = Field(default_factory=dict)
+    figures: dict[str, str] = Field(default_factory=dict)
+
+
+class SourceFile(Strict):
+    sources: dict[str, SourceInfo]
+
+
+NotCondition.model_rebuild()
+AnyCondition.model_rebuild()

@@ -1,0 +1,47 @@
+"""pumpdx demo: assess every bundled example case and write the results."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pumpdx.engine.assess import default_assessor
+from pumpdx.engine.inputs import load_case
+from pumpdx.engine.textreport import format_assessment
+from pumpdx.kb.loader import default_kb_dir
+
+from . import assess_cmd
+from .common import EXIT_OK, write_outputs
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("demo", help="assess the bundled example cases (case reports of the review)")
+    p.add_argument("--out", type=Path, default=Path("pumpdx-output"),
+                   help="output folder (default: ./pumpdx-output)")
+    p.add_argument("--quiet", action="store_true", help="do not print the first assessment")
+    p.set_defaults(handler=run)
+
+
+def bundled_cases() -> list[Path]:
+    return sorted((default_kb_dir() / "cases").glob("*.yaml"))
+
+
+def run(args: argparse.Namespace) -> int:
+    assessor = default_assessor()
+    cases = bundled_cases()
+    written = []
+    for i, path in enumerate(cases):
+        assessment = assessor.assess(load_case(str(path)))
+        if i == 0 and not args.quiet:
+            print(format_assessment(assessment))
+        folder = args.out / path.stem
+        write_outputs(folder, assess_cmd.output_files(assessment))
+        n_urgent = len(assessment.by_kind("urgent_action"))
+        written.append(f"  {folder}/  ({len(assessment.conclusions)} conclusions, "
+                       f"{n_urgent} urgent, {len(assessment.questions)} questions, "
+                       f"{len(assessment.trace.firings)} firings)")
+    print(f"Assessed {len(cases)} bundled cases with knowledge base {assessor.kb.version}.")
+    print(f"Output folder: {args.out.resolve()}")
+    print("\n".join(written))
+    return EXIT_OK

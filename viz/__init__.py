@@ -1,0 +1,1 @@
+"""Audit views of assessments and of the rulebook."""
