@@ -12,7 +12,7 @@ from pathlib import Path
 from pumpdx.kb.facts import Case
 from pumpdx.kb.loader import KnowledgeBase, load_kb
 
-from .assessment import KIND_ORDER, Assessment, Asker, Conclusion, Conflict, Question
+from .assessment import KIND_ORDER, Asker, Assessment, Conclusion, Conflict, Question
 from .casefacts import case_facts
 from .compiler import build_engine
 from .runtime import TracingEngine

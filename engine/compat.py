@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import importlib
 import logging
 import sys
 from types import ModuleType
@@ -32,16 +33,16 @@ def _alias_collections() -> None:
 def import_experta() -> ModuleType:
     """Return the experta module, importing it without side effects on logging."""
     if "experta" in sys.modules:
-        return sys.modules["experta"]
+        module: ModuleType = sys.modules["experta"]
+        return module
     _alias_collections()
     root = logging.getLogger()
     handlers_before = list(root.handlers)
-    import experta  # noqa: PLC0415  (import must follow the aliasing above)
-
+    imported: ModuleType = importlib.import_module("experta")
     for handler in list(root.handlers):
         if handler not in handlers_before:
             root.removeHandler(handler)
-    return experta
+    return imported
 
 
 experta = import_experta()

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
-
 from pumpdx.kb.facts import Case
+from pydantic import BaseModel, ValidationError
 
 MAX_INPUT_BYTES = 1_000_000
 

@@ -99,7 +99,7 @@ class TracingEngine(experta.KnowledgeEngine):  # type: ignore[misc,name-defined]
                 break
             matched = sorted(int(f["__factid__"]) for f in activation.facts
                              if not isinstance(f, experta.InitialFact))
-            order, rule_id = rule_meta(activation.rule)
+            _order, rule_id = rule_meta(activation.rule)
             refraction = (rule_id, tuple(matched),
                           tuple(sorted((k, repr(v)) for k, v in activation.context.items())))
             if refraction in fired:

@@ -31,7 +31,7 @@ def activation_key(activation: Any) -> tuple[Any, ...]:
     return (activation.rule.salience, facts, -order, rule_id, bindings)
 
 
-class DeterministicStrategy(_Strategy):  # type: ignore[misc,valid-type]
+class DeterministicStrategy(_Strategy):  # type: ignore[misc]
     """Highest salience first, then newest facts, then earlier rules in the KB."""
 
     def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:

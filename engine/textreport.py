@@ -26,7 +26,8 @@ def case_summary(case: dict[str, Any]) -> str:
     parts = []
     pump = case.get("pump")
     if pump:
-        parts.append(f"{pump['model']} {pump['reservoir_ml']:g} mL")
+        size = f" {pump['reservoir_ml']:g} mL" if pump.get("reservoir_ml") else ""
+        parts.append(f"{pump.get('model') or pump.get('manufacturer') or 'pump'}{size}")
     drugs = case.get("drugs") or []
     if drugs:
         parts.append(", ".join(d["agent"] for d in drugs))

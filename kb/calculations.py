@@ -87,6 +87,14 @@ def reservoir_discrepancy(expected_ml: float, measured_ml: float, capacity_ml: f
 
 
 @calculation
+def aspirate_capacity_check(measured_ml: float, capacity_ml: float) -> list[Derived]:
+    """Is more fluid aspirated than the reservoir can hold? (review 3.1: 30 mL from 18 mL)."""
+    excess = max(0.0, measured_ml - capacity_ml)
+    return [Derived("aspirate_capacity", {"exceeds_capacity": measured_ml > capacity_ml,
+                                          "excess_ml": _round(excess)})]
+
+
+@calculation
 def prometra_catheter_volume(trimmed_cm: float, params: Params) -> list[Derived]:
     """Prometra implanted catheter volume (clinician manual; beyond the review)."""
     full: float = params["prometra_catheter_full_length_cm"]

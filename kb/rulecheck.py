@@ -13,8 +13,8 @@ from .schema import (
     AnyCondition,
     Citation,
     ComputeAction,
-    ConcludeAction,
     Concept,
+    ConcludeAction,
     DeclareAction,
     FieldTest,
     HandoverAction,
@@ -95,7 +95,7 @@ class _RuleChecker:
                 self.add(floc, f"unknown field '{name}' of '{cond.fact}'; allowed: "
                          + _allowed(ft.fields))
                 continue
-            if is_variable(value):
+            if isinstance(value, str) and is_variable(value):
                 new.add(value[1:])
             elif isinstance(value, FieldTest):
                 self.field_test(cond.fact, name, spec, value, floc)
@@ -187,7 +187,7 @@ class _RuleChecker:
             if fspec is None:
                 self.add(floc, f"unknown field '{name}' of '{spec.fact}'; allowed: "
                          + _allowed(ft.fields))
-            elif is_variable(value):
+            elif isinstance(value, str) and is_variable(value):
                 if value[1:] not in bound:
                     self.add(floc, f"variable {value} is not bound by the rule's conditions")
             else:

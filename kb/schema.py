@@ -7,7 +7,7 @@ one key (`fact`, `not`, `any`; `conclude`, `declare`, `handover`, `compute`).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -62,8 +62,8 @@ class ParamRef(Strict):
     param: str = Field(pattern=SNAKE)
 
 
-Scalar = Union[bool, int, float, str]
-Operand = Union[bool, int, float, str, ParamRef]
+Scalar = bool | int | float | str
+Operand = bool | int | float | str | ParamRef
 
 
 class FieldTest(Strict):
@@ -86,7 +86,7 @@ class FieldTest(Strict):
         return self
 
 
-FieldValue = Union[Scalar, FieldTest]
+FieldValue = Scalar | FieldTest
 
 
 class PatternCondition(Strict):
@@ -128,13 +128,14 @@ def _condition_tag(value: Any) -> str | None:
 
 
 Condition = Annotated[
-    Union[
-        Annotated[PatternCondition, Tag("fact")],
-        Annotated[NotCondition, Tag("not")],
-        Annotated[AnyCondition, Tag("any")],
-    ],
-    Discriminator(_condition_tag, custom_error_type="condition",
-                  custom_error_message="a condition has one of the keys fact, not, any"),
+    Annotated[PatternCondition, Tag("fact")]
+    | Annotated[NotCondition, Tag("not")]
+    | Annotated[AnyCondition, Tag("any")],
+    Discriminator(
+        _condition_tag,
+        custom_error_type="condition",
+        custom_error_message="a condition has one of the keys fact, not, any",
+    ),
 ]
 
 
@@ -175,15 +176,15 @@ def _action_tag(value: Any) -> str | None:
 
 
 Action = Annotated[
-    Union[
-        Annotated[ConcludeAction, Tag("conclude")],
-        Annotated[DeclareAction, Tag("declare")],
-        Annotated[HandoverAction, Tag("handover")],
-        Annotated[ComputeAction, Tag("compute")],
-    ],
-    Discriminator(_action_tag, custom_error_type="action",
-                  custom_error_message="an action has one of the keys conclude, declare, "
-                                       "handover, compute"),
+    Annotated[ConcludeAction, Tag("conclude")]
+    | Annotated[DeclareAction, Tag("declare")]
+    | Annotated[HandoverAction, Tag("handover")]
+    | Annotated[ComputeAction, Tag("compute")],
+    Discriminator(
+        _action_tag,
+        custom_error_type="action",
+        custom_error_message="an action has one of the keys conclude, declare, handover, compute",
+    ),
 ]
 
 
@@ -192,8 +193,10 @@ class Rule(Strict):
     title: str = Field(min_length=3)
     cite: list[Citation] = Field(min_length=1)
     salience: int = Field(0, ge=-1000, le=1000, description="Higher fires first.")
-    branch: str | None = Field(None, description="Figure branch this rule encodes, e.g. 'Fig. 11: "
-                                                 "volume lower than expected'.")
+    branch: str | None = Field(
+        None,
+        description="Figure branch this rule encodes, e.g. 'Fig. 11: volume lower than expected'.",
+    )
     when: list[Condition] = Field(min_length=1)
     then: list[Action] = Field(min_length=1)
     notes: str | None = None
@@ -206,8 +209,9 @@ class RuleFile(Strict):
     rules: list[Rule] = Field(min_length=1)
 
 
-ConceptKind = Literal["urgent_action", "suspected_cause", "recommendation", "warning",
-                      "finding", "question"]
+ConceptKind = Literal[
+    "urgent_action", "suspected_cause", "recommendation", "warning", "finding", "question"
+]
 
 
 class Concept(Strict):
@@ -216,6 +220,22 @@ class Concept(Strict):
     text: str = Field(min_length=3)
     cite: list[Citation] = Field(min_length=1)
     contradicts: list[str] = Field(default_factory=list)
+    tags: list[
+        Literal[
+            "naloxone",
+            "opioid_withdrawal_therapy",
+            "refill",
+            "contrast_through_cap",
+            "cessation",
+            "neurosurgical_review",
+            "diagnostic_bolus",
+        ]
+    ] = Field(
+        default_factory=list,
+        description=(
+            "Safety-relevant meanings that the safety properties check (see pumpdx.engine.safety)."
+        ),
+    )
     needs: str | None = Field(None, description="Question only: the finding that is needed.")
     notes: str | None = None
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
 from .base import Finding
 
 
-class AspirationResult(str, Enum):
+class AspirationResult(StrEnum):
     easy = "easy"
     failed = "failed"
 
@@ -24,9 +24,13 @@ class CapAspiration(Finding):
     bolus_tolerable: bool | None = Field(
         None, description="Patient expected to tolerate the drug bolus in the dead space.")
     monitoring_available: bool | None = None
+    granuloma_concern: bool | None = Field(
+        None, description="Clinical concern for a catheter-tip granuloma or compressive lesion.")
+    recent_mri_excluded_granuloma: bool | None = Field(
+        None, description="A recent MRI has excluded catheter-tip granuloma or compression (7.5).")
 
 
-class DiagnosticBolusResponse(str, Enum):
+class DiagnosticBolusResponse(StrEnum):
     appropriate = "appropriate"
     none = "none"
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field, model_validator
 
 from .base import Finding
 
 
-class Agent(str, Enum):
+class Agent(StrEnum):
     """Agents named by the review (sections 3-3.2) and the domain notes."""
 
     morphine = "morphine"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
 from .base import Finding
 
 
-class ExposureKind(str, Enum):
+class ExposureKind(StrEnum):
     mri = "mri"
     lithotripsy = "lithotripsy"
     radiation_therapy = "radiation_therapy"
@@ -17,18 +17,18 @@ class ExposureKind(str, Enum):
     hyperbaric_oxygen = "hyperbaric_oxygen"
 
 
-class ExposureStatus(str, Enum):
+class ExposureStatus(StrEnum):
     planned = "planned"
     done = "done"
 
 
-class RfMode(str, Enum):
+class RfMode(StrEnum):
     normal = "normal"
     first_level_controlled = "first_level_controlled"
     second_level_controlled = "second_level_controlled"
 
 
-class ScannerType(str, Enum):
+class ScannerType(StrEnum):
     horizontal_cylindrical = "horizontal_cylindrical"
     open_sided = "open_sided"
     standing = "standing"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
 from .base import Finding
 
 
-class Modality(str, Enum):
+class Modality(StrEnum):
     radiograph = "radiograph"
     fluoroscopic_cap_myelography = "fluoroscopic_cap_myelography"
     cap_ct_myelography = "cap_ct_myelography"
@@ -19,7 +19,7 @@ class Modality(str, Enum):
     mri_spine = "mri_spine"
 
 
-class ImagingFinding(str, Enum):
+class ImagingFinding(StrEnum):
     normal = "normal"
     inconclusive = "inconclusive"
     catheter_not_visible = "catheter_not_visible"

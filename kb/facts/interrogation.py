@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
 from .base import Finding
 
 
-class MotorStall(str, Enum):
+class MotorStall(StrEnum):
     none = "none"
     temporary = "temporary"
     permanent = "permanent"
 
 
-class LoggedAlarm(str, Enum):
+class LoggedAlarm(StrEnum):
     # SynchroMed (2.1)
     critical = "critical"
     non_critical = "non_critical"
@@ -42,7 +42,7 @@ class Interrogation(Finding):
     alarms_logged: list[LoggedAlarm] = Field(default_factory=list)
 
 
-class AlarmPattern(str, Enum):
+class AlarmPattern(StrEnum):
     """Audible alarm as the patient or clinician describes it (review 2.1)."""
 
     two_short_beeps_every_30_min = "two_short_beeps_every_30_min"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
 from .base import Finding
 
 
-class Problem(str, Enum):
+class Problem(StrEnum):
     overdose = "overdose"
     withdrawal = "withdrawal"
     loss_of_therapy = "loss_of_therapy"
@@ -25,7 +25,7 @@ class Problem(str, Enum):
     trial_planning = "trial_planning"
 
 
-class Sign(str, Enum):
+class Sign(StrEnum):
     """Signs named by the review (3, 3.1, 3.2) and the domain notes (drug labels, Lee 2016)."""
 
     # withdrawal (3, 3.1)
@@ -86,7 +86,8 @@ class Presentation(Finding):
     recent_medication_change: bool | None = None
     recent_procedure: bool | None = None
     non_device_cause_identified: bool | None = Field(
-        None, description="Disease progression, new injury or another non-device cause found (7.10).")
+        None,
+        description="Disease progression, new injury or another non-device cause found (7.10).")
     mechanical_failure_suspected: bool | None = Field(
         None, description="Clinical picture still concerning for mechanical failure (7.4).")
     rapidly_evolving: bool | None = Field(None, description="High-risk or rapidly evolving (7.1).")

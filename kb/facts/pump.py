@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field, model_validator
 
 from .base import Finding
 
 
-class Manufacturer(str, Enum):
+class Manufacturer(StrEnum):
     medtronic = "medtronic"
     flowonix = "flowonix"
     # MedStream (review 3.2: "no longer marketed"); the review does not name its maker.
     other = "other"
 
 
-class PumpModel(str, Enum):
+class PumpModel(StrEnum):
     synchromed_ii = "synchromed_ii"
     synchromed_iii = "synchromed_iii"
     synchromed_el = "synchromed_el"
@@ -48,8 +48,8 @@ RESERVOIR_SIZES_ML: dict[str, tuple[float, ...]] = {
 class Pump(Finding):
     manufacturer: Manufacturer | None = Field(
         None, description="Derived from the model when omitted.")
-    model: PumpModel
-    reservoir_ml: float = Field(gt=0, le=100, description="Reservoir capacity in mL.")
+    model: PumpModel | None = Field(None, description="Leave out while not yet identified.")
+    reservoir_ml: float | None = Field(None, gt=0, le=100, description="Reservoir capacity in mL.")
     has_catheter_access_port: bool | None = None
     months_since_implant: float | None = Field(None, ge=0, le=600)
     catheter_trimmed_length_cm: float | None = Field(
@@ -58,13 +58,15 @@ class Pump(Finding):
 
     @model_validator(mode="after")
     def _consistent(self) -> Pump:
+        if self.model is None:
+            return self
         expected = MANUFACTURER_OF[str(self.model)]
         if self.manufacturer is None:
             object.__setattr__(self, "manufacturer", expected)
         elif self.manufacturer != expected:
             raise ValueError(f"model {self.model} is made by {expected}, not {self.manufacturer}")
         sizes = RESERVOIR_SIZES_ML.get(str(self.model))
-        if sizes and self.reservoir_ml not in sizes:
+        if sizes and self.reservoir_ml is not None and self.reservoir_ml not in sizes:
             allowed = " or ".join(f"{s:g}" for s in sizes)
             raise ValueError(f"reservoir_ml for {self.model} must be {allowed} mL, "
                              f"got {self.reservoir_ml:g}")

@@ -165,6 +165,8 @@ def build_fact_types(algorithms: tuple[str, ...], concept_ids: tuple[str, ...],
             "dead_space_ml": NUMBER,
             "dose_mg": NUMBER,
         }, "derived", "Drug mass held in the catheter dead space."),
+        FactType("aspirate_capacity", {"exceeds_capacity": BOOLEAN, "excess_ml": NUMBER},
+                 "derived", "Aspirated reservoir volume compared with the reservoir capacity."),
         FactType("catheter_volume", {"volume_ml": NUMBER, "source": TEXT}, "derived",
                  "Implanted catheter volume (dead space)."),
     ]

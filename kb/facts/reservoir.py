@@ -29,4 +29,5 @@ class Reservoir(Finding):
     aspirate_clear_fluid: bool | None = None
     aspirate_glucose_positive: bool | None = Field(
         None, description="Aspirate tested positive for glucose, suggesting CSF (review 3.1).")
-    refill_possible: bool | None = Field(None, description="Therapy can be restored by refill (7.9).")
+    refill_possible: bool | None = Field(
+        None, description="Therapy can be restored by refill (7.9).")

@@ -2,43 +2,43 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import Field
 
 from .base import Finding
 
 
-class TrialIndication(str, Enum):
+class TrialIndication(StrEnum):
     pain = "pain"
     spasticity = "spasticity"
 
 
-class PainType(str, Enum):
+class PainType(StrEnum):
     neuropathic = "neuropathic"
     nociceptive = "nociceptive"
     mixed = "mixed"
 
 
-class TrialAgent(str, Enum):
+class TrialAgent(StrEnum):
     opioid = "opioid"
     ziconotide = "ziconotide"
     combination = "combination"
     baclofen = "baclofen"
 
 
-class TrialTechnique(str, Enum):
+class TrialTechnique(StrEnum):
     single_shot = "single_shot"
     catheter_intermittent_bolus = "catheter_intermittent_bolus"
     catheter_continuous_infusion = "catheter_continuous_infusion"
 
 
-class TrialSpace(str, Enum):
+class TrialSpace(StrEnum):
     epidural = "epidural"
     intrathecal = "intrathecal"
 
 
-class SpinalLevel(str, Enum):
+class SpinalLevel(StrEnum):
     t12_l1 = "T12-L1"
     l1_l2 = "L1-L2"
     l2_l3 = "L2-L3"

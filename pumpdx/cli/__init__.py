@@ -8,10 +8,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import assess_cmd, demo_cmd, schema_cmd
+from . import assess_cmd, demo_cmd, kb_cmd, schema_cmd
 from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, CommandError, fail
 
-COMMAND_MODULES = [assess_cmd, demo_cmd, schema_cmd]
+COMMAND_MODULES = [assess_cmd, demo_cmd, schema_cmd, kb_cmd]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail("interrupted", EXIT_INTERNAL)
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL)
     return 0
 

@@ -1,0 +1,29 @@
+# The two commands of the README: `make demo` and `make test`. Both set up what is
+# missing first (uv, the locked environment in .venv, Graphviz; Chromium for tests).
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo test setup setup-test check bench clean
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
+
+## Assess every bundled case report and write the results to ./pumpdx-output
+demo: setup
+	@.venv/bin/pumpdx demo
+
+## The whole test suite (and ruff + mypy)
+test: setup-test
+	@.venv/bin/ruff check .
+	@scripts/typecheck.sh
+	@.venv/bin/pytest
+
+bench: setup
+	@.venv/bin/python bench/bench.py
+
+clean:
+	rm -rf .venv pumpdx-output .pytest_cache .mypy_cache .ruff_cache
