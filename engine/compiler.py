@@ -14,6 +14,7 @@ from typing import Any
 
 from pumpdx.kb.loader import KnowledgeBase, LoadedRule
 from pumpdx.kb.schema import (
+    AllCondition,
     AnyCondition,
     FieldTest,
     NotCondition,
@@ -62,11 +63,16 @@ def _predicate(test: FieldTest, params: dict[str, Any]) -> Callable[[Any], bool]
     return check
 
 
+def _is_present(value: Any) -> bool:
+    return value is not None
+
+
 def _pattern(cond: PatternCondition, params: dict[str, Any]) -> Any:
     fields: dict[str, Any] = {}
     for name, value in cond.where.items():
         if isinstance(value, str) and value.startswith("$"):
-            fields[name] = experta.W(value[1:])
+            # a variable binds a present value only: a missing finding binds nothing
+            fields[name] = experta.W(value[1:]) & experta.P(_is_present)
         elif isinstance(value, FieldTest):
             fields[name] = experta.P(_predicate(value, params))
         else:
@@ -82,6 +88,8 @@ def compile_condition(cond: Any, params: dict[str, Any]) -> Any:
         return experta.NOT(inner[0] if len(inner) == 1 else experta.AND(*inner))
     if isinstance(cond, AnyCondition):
         return experta.OR(*(compile_condition(c, params) for c in cond.any))
+    if isinstance(cond, AllCondition):
+        return experta.AND(*(compile_condition(c, params) for c in cond.all))
     raise TypeError(f"unknown condition {cond!r}")
 
 

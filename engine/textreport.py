@@ -17,9 +17,9 @@ HEADINGS = {
 WIDTH = 88
 
 
-def _wrap(text: str, indent: str) -> str:
+def _wrap(text: str, indent: str, hang: int = 0) -> str:
     return textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=indent,
-                         subsequent_indent=" " * len(indent))
+                         subsequent_indent=" " * (len(indent) + hang))
 
 
 def case_summary(case: dict[str, Any]) -> str:
@@ -77,5 +77,5 @@ def format_assessment(a: Assessment, trace: bool = True) -> str:
             matched = ", ".join(_fact_label(a, i) for i in f.matched) or "(no facts)"
             declared = ", ".join(_fact_label(a, i) for i in f.declared) or "-"
             lines.append(_wrap(f"#{f.seq} {f.rule} [{f.algorithm}]: {matched} -> {declared}",
-                               "  "))
+                               "  ", hang=4))
     return "\n".join(lines) + "\n"

@@ -129,7 +129,7 @@ def _pydantic_issues(doc: YamlDocument, shown: str, exc: ValidationError) -> lis
     return issues
 
 
-_TAGS = {"fact", "not", "any", "conclude", "declare", "handover", "compute",
+_TAGS = {"fact", "not", "any", "all", "conclude", "declare", "handover", "compute",
          "bool", "int", "float", "str", "FieldTest", "ParamRef", "list[...]"}
 
 

@@ -10,6 +10,7 @@ from . import calculations
 from .facts.registry import FactType, FieldSpec
 from .issues import KBIssue
 from .schema import (
+    AllCondition,
     AnyCondition,
     Citation,
     ComputeAction,
@@ -79,6 +80,8 @@ class _RuleChecker:
             alternatives = [self.condition(alt, (*loc, "any", j), set(bound))
                             for j, alt in enumerate(cond.any)]
             return set.intersection(*alternatives) if alternatives else bound
+        if isinstance(cond, AllCondition):
+            return self.conditions(cond.all, (*loc, "all"), set(bound))
         return bound
 
     def pattern(self, cond: PatternCondition, loc: Loc, bound: set[str]) -> set[str]:
@@ -212,7 +215,7 @@ def check_rules(rules: list[LoadedRule], docs: dict[str, YamlDocument],
         checker = _RuleChecker(lr, docs.get(lr.file), fact_types, concepts, parameters,
                                algorithms)
         bound = checker.conditions(list(lr.rule.when), ("when",), set())
-        if not any(isinstance(c, PatternCondition | AnyCondition) for c in lr.rule.when):
+        if not any(isinstance(c, PatternCondition | AnyCondition | AllCondition) for c in lr.rule.when):
             checker.add(("when",), "a rule needs at least one positive condition (fact or any)")
         checker.actions(bound)
         for i, c in enumerate(lr.rule.cite):

@@ -115,13 +115,19 @@ class AnyCondition(Strict):
     any: list[Condition] = Field(min_length=2)
 
 
+class AllCondition(Strict):
+    """All of the conditions hold (a group inside `any`)."""
+
+    all: list[Condition] = Field(min_length=2)
+
+
 def _condition_tag(value: Any) -> str | None:
     if isinstance(value, dict):
-        for key in ("fact", "not", "any"):
+        for key in ("fact", "not", "any", "all"):
             if key in value:
                 return key
         return None
-    for key, attr in (("fact", "fact"), ("not", "not_"), ("any", "any")):
+    for key, attr in (("fact", "fact"), ("not", "not_"), ("any", "any"), ("all", "all")):
         if hasattr(value, attr):
             return key
     return None
@@ -130,11 +136,12 @@ def _condition_tag(value: Any) -> str | None:
 Condition = Annotated[
     Annotated[PatternCondition, Tag("fact")]
     | Annotated[NotCondition, Tag("not")]
-    | Annotated[AnyCondition, Tag("any")],
+    | Annotated[AnyCondition, Tag("any")]
+    | Annotated[AllCondition, Tag("all")],
     Discriminator(
         _condition_tag,
         custom_error_type="condition",
-        custom_error_message="a condition has one of the keys fact, not, any",
+        custom_error_message="a condition has one of the keys fact, not, any, all",
     ),
 ]
 
@@ -290,3 +297,4 @@ class SourceFile(Strict):
 
 NotCondition.model_rebuild()
 AnyCondition.model_rebuild()
+AllCondition.model_rebuild()
