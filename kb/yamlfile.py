@@ -8,14 +8,18 @@ from typing import Any
 
 import yaml
 
+# libyaml's C loader when PyYAML was built with it (several times faster), else Python's.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class YamlDocument:
     """Parsed data plus the node tree, to map a location path to a line."""
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
-        self.node = yaml.compose(text, Loader=yaml.SafeLoader)
-        self.data: Any = yaml.safe_load(text)
+        self.node = yaml.compose(text, Loader=SafeLoader)
+        self.duplicates = _duplicate_keys(self.node)
+        self.data: Any = yaml.load(text, Loader=SafeLoader)  # a safe loader
 
     def line_of(self, loc: Sequence[str | int]) -> int:
         node = self.node
@@ -34,6 +38,25 @@ class YamlDocument:
         return int(node.start_mark.line) + 1
 
 
+def _duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:
+    """(line, key) of every mapping key given twice (YAML would silently keep the last)."""
+    found: list[tuple[int, str]] = []
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        found.append((int(key.start_mark.line) + 1, str(key.value)))
+                    seen.add(key.value)
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return sorted(found)
+
+
 def read_yaml(path: Path) -> YamlDocument:
     """Parse a YAML file; raises ValueError with 'file:line: message' on syntax errors."""
     try:
@@ -41,7 +64,7 @@ def read_yaml(path: Path) -> YamlDocument:
     except UnicodeDecodeError:
         raise ValueError(f"{path}:1: not UTF-8 text") from None
     try:
-        return YamlDocument(path, text)
+        doc = YamlDocument(path, text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -49,3 +72,7 @@ def read_yaml(path: Path) -> YamlDocument:
         raise ValueError(f"{path}:{line}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}:1: invalid YAML: {exc}") from None
+    if doc.duplicates:
+        line, key = doc.duplicates[0]
+        raise ValueError(f"{path}:{line}: key '{key}' is given twice in the same mapping")
+    return doc

@@ -1,0 +1,7 @@
+"""`python -m pumpdx.cli` is the `pumpdx` command."""
+
+import sys
+
+from pumpdx.cli import main
+
+sys.exit(main())
