@@ -59,6 +59,8 @@ def case_facts(case: Case, kb: KnowledgeBase) -> FactList:
         facts.append(("imaging", _plain(study)))
     for exposure in case.exposures:
         facts.append(("exposure", _plain(exposure)))
+    if case.labs is not None:
+        facts.append(("labs", _plain(case.labs)))
     if case.trial is not None:
         facts.append(("trial", _plain(case.trial, skip=("levels",))))
         for level in case.trial.levels:

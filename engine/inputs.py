@@ -17,6 +17,37 @@ MAX_INPUT_BYTES = 1_000_000
 class InputError(ValueError):
     """Bad input; str() is one line naming the place and what is allowed."""
 
+    def __init__(self, message: str) -> None:
+        # Keys and file names come from the input: keep the message on one line.
+        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _CaseLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _value in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key '{key_node.value}'", key_node.start_mark)
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The pydantic model that owns the field at `loc` (for 'allowed' lists)."""
@@ -81,17 +112,24 @@ def describe_validation_error(exc: ValidationError) -> str:
     return f"{_place(loc)}: {msg}{shown}{more}"
 
 
+def parse_json(text: str, name: str) -> Any:
+    """Parse JSON text; a key given twice is an error (json keeps the last)."""
+    try:
+        return json.loads(text, object_pairs_hook=_json_object)
+    except _DuplicateKey as exc:
+        raise InputError(f"{name}: duplicate key '{exc}'") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply") from None
+
+
 def parse_text(text: str, name: str) -> Any:
     """JSON for .json, YAML otherwise (YAML also accepts JSON)."""
     if name.endswith(".json"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name}:{exc.lineno}: malformed JSON: {exc.msg}") from None
-        except RecursionError:
-            raise InputError(f"{name}: nested too deeply") from None
+        return parse_json(text, name)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_CaseLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -100,6 +138,12 @@ def parse_text(text: str, name: str) -> Any:
         raise InputError(f"{name}: malformed YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise InputError(f"{name}: nested too deeply") from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # PyYAML's constructors raise these for impossible values such as a
+        # 2024-02-30 date or `!!int abc`.
+        detail = str(exc).splitlines()[0] if isinstance(exc, ValueError | OverflowError) else ""
+        raise InputError(f"{name}: malformed YAML: a value cannot be read as its type"
+                         + (f" ({detail[:80]})" if detail else "")) from None
 
 
 def read_source(source: str) -> tuple[str, str]:
@@ -113,7 +157,10 @@ def read_source(source: str) -> tuple[str, str]:
             raise InputError(f"{source}: no such file")
         if path.stat().st_size > MAX_INPUT_BYTES:
             raise InputError(f"{source}: larger than {MAX_INPUT_BYTES} bytes; one case per file")
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{source}: cannot read: {exc.strerror}") from None
         name = source
     if len(raw) > MAX_INPUT_BYTES:
         raise InputError(f"{name}: larger than {MAX_INPUT_BYTES} bytes; one case per file")
@@ -125,12 +172,46 @@ def read_source(source: str) -> tuple[str, str]:
         raise InputError(f"{name}: not UTF-8 text; expected a JSON or YAML case") from None
 
 
+def _is_number(annotation: Any) -> bool:
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+    return any(isinstance(a, type) and issubclass(a, int | float) and not issubclass(a, bool)
+               for a in args)
+
+
+def _bool_as_number(data: Any, model: type[BaseModel], loc: tuple[Any, ...]
+                    ) -> tuple[tuple[Any, ...], bool] | None:
+    """Where true/false was given for a number (pydantic would read it as 1/0)."""
+    if not isinstance(data, dict):
+        return None
+    for key, value in data.items():
+        info = model.model_fields.get(key) if isinstance(key, str) else None
+        if info is None:
+            continue
+        if isinstance(value, bool) and _is_number(info.annotation):
+            return (*loc, key), value
+        nested = _nested(info.annotation)
+        if nested is None:
+            continue
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for i, item in items:
+            found = _bool_as_number(item, nested, (*loc, key) if i is None else (*loc, key, i))
+            if found is not None:
+                return found
+    return None
+
+
 def case_from_data(data: Any, name: str) -> Case:
     if data is None:
         raise InputError(f"{name}: empty; expected a case (see `pumpdx schema`)")
     if not isinstance(data, dict):
         raise InputError(f"{name}: expected a mapping of case sections at the top level, "
                          f"got {type(data).__name__}")
+    flag = _bool_as_number(data, Case, ())
+    if flag is not None:
+        raise InputError(f"{name}: {_place(flag[0])}: expected a number, "
+                         f"got {str(flag[1]).lower()}")
     try:
         return Case.model_validate(data)
     except ValidationError as exc:

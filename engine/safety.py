@@ -7,7 +7,8 @@ embedding PumpDx can run them too (`violations(case, assessment, kb)`).
 
 1. No contrast through the CAP unless CSF was aspirated easily, or all of: dead
    space known, bolus tolerable, monitoring available, no granuloma concern and
-   a recent MRI that excluded granuloma (review 7.5, 7.10, Fig. 10).
+   a recent MRI that excluded granuloma (review 7.5, 7.10, Fig. 10). A finding left
+   blank counts as a condition not met.
 2. A catheter-tip mass or compressive lesion on imaging, a suspected mass or a new
    neurological deficit always gives cessation or urgent neurosurgical review (7.1, 7.8).
 3. A Prometra aspirate over 1 mL after MRI never gives refill (4.1).
@@ -46,9 +47,10 @@ def contrast_only_when_safe(case: Case, ids: set[str], kb: KnowledgeBase) -> str
     cap = case.cap_aspiration
     if cap is not None and cap.result == "easy" and not _granuloma_concern(case):
         return None
+    # every condition of 7.5 must be entered and met: a blank finding is "not met"
     safe = (cap is not None and cap.dead_space_ml is not None and cap.bolus_tolerable is True
-            and cap.monitoring_available is True and not _granuloma_concern(case)
-            and cap.recent_mri_excluded_granuloma is True)
+            and cap.monitoring_available is True and cap.granuloma_concern is False
+            and not _granuloma_concern(case) and cap.recent_mri_excluded_granuloma is True)
     if safe:
         return None
     return f"contrast through the CAP ({', '.join(given)}) without the conditions of 7.5"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 Params = Mapping[str, Any]
 
@@ -25,11 +25,27 @@ class Derived:
 
 Calculation = Callable[..., list[Derived]]
 CALCULATIONS: dict[str, Calculation] = {}
+# The kb/parameters.yaml entries each calculation reads (`@calculation(params=(...))`);
+# `pumpdx kb lint` uses them to find parameters that nothing uses.
+CALCULATION_PARAMS: dict[str, tuple[str, ...]] = {}
 
 
-def calculation(func: Calculation) -> Calculation:
-    CALCULATIONS[func.__name__] = func
-    return func
+@overload
+def calculation(func: Calculation, /) -> Calculation: ...
+@overload
+def calculation(*, params: tuple[str, ...]) -> Callable[[Calculation], Calculation]: ...
+
+
+def calculation(func: Calculation | None = None, /, *, params: tuple[str, ...] = ()
+                ) -> Calculation | Callable[[Calculation], Calculation]:
+    """Register a calculation; `params` names the parameters it reads."""
+
+    def register(f: Calculation) -> Calculation:
+        CALCULATIONS[f.__name__] = f
+        CALCULATION_PARAMS[f.__name__] = tuple(params)
+        return f
+
+    return register if func is None else register(func)
 
 
 def required_arguments(name: str) -> list[str]:
@@ -64,7 +80,7 @@ def _threshold(capacity: float, params: Params) -> tuple[float, str]:
     return float(min(by_size.values())), "extrapolated"
 
 
-@calculation
+@calculation(params=("consequential_discrepancy_ml",))
 def reservoir_discrepancy(expected_ml: float, measured_ml: float, capacity_ml: float,
                           params: Params) -> list[Derived]:
     """Measured minus expected volume, classed against the review's thresholds (5.1)."""
@@ -94,7 +110,7 @@ def aspirate_capacity_check(measured_ml: float, capacity_ml: float) -> list[Deri
                                           "excess_ml": _round(excess)})]
 
 
-@calculation
+@calculation(params=("prometra_catheter_full_length_cm", "prometra_catheter_ml_per_cm"))
 def prometra_catheter_volume(trimmed_cm: float, params: Params) -> list[Derived]:
     """Prometra implanted catheter volume (clinician manual; beyond the review)."""
     full: float = params["prometra_catheter_full_length_cm"]

@@ -124,7 +124,11 @@ def _pydantic_issues(doc: YamlDocument, shown: str, exc: ValidationError) -> lis
         if err["type"] == "extra_forbidden":
             msg = f"unknown key '{loc[-1]}'"
             where = ".".join(str(p) for p in loc[:-1] if not (isinstance(p, str) and p in _TAGS))
-        issues.append(KBIssue(shown, doc.line_of(loc), rule_id,
+        # drop the union tag pydantic puts after a list index ('when', 1, 'fact', ...):
+        # `fact` is also a real key, and following it would stop at the wrong line
+        in_doc = tuple(p for i, p in enumerate(loc)
+                       if not (i and isinstance(loc[i - 1], int) and p in _TAGS))
+        issues.append(KBIssue(shown, doc.line_of(in_doc), rule_id,
                               f"{where}: {msg}" if where else msg))
     return issues
 

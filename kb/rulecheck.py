@@ -215,7 +215,8 @@ def check_rules(rules: list[LoadedRule], docs: dict[str, YamlDocument],
         checker = _RuleChecker(lr, docs.get(lr.file), fact_types, concepts, parameters,
                                algorithms)
         bound = checker.conditions(list(lr.rule.when), ("when",), set())
-        if not any(isinstance(c, PatternCondition | AnyCondition | AllCondition) for c in lr.rule.when):
+        positive = PatternCondition | AnyCondition | AllCondition
+        if not any(isinstance(c, positive) for c in lr.rule.when):
             checker.add(("when",), "a rule needs at least one positive condition (fact or any)")
         checker.actions(bound)
         for i, c in enumerate(lr.rule.cite):

@@ -66,7 +66,8 @@ def test_demo_writes_every_bundled_case(capsys: pytest.CaptureFixture[str], tmp_
 
 
 @pytest.mark.parametrize(("content", "fragment"), [
-    ('{"presentation": {"problems": ["overdose"]}, "pump": {"model": "synchromed_ii", "volume_cc": 3}}',
+    ('{"presentation": {"problems": ["overdose"]},'
+     ' "pump": {"model": "synchromed_ii", "volume_cc": 3}}',
      "unknown field 'volume_cc'"),
     ('{"presentation": {"problems": ["overdose"]}, "pump": {"model": "synchromed_ii"},'
      ' "reservoir": {"measured_volume_ml": -2}}', "reservoir.measured_volume_ml"),

@@ -29,7 +29,10 @@ print("ok")
 """
 
 
-@pytest.mark.parametrize("setup", ["", "logging.basicConfig(level=logging.WARNING, stream=sys.stdout)"],
+HOST_LOGGING = "logging.basicConfig(level=logging.WARNING, stream=sys.stdout)"
+
+
+@pytest.mark.parametrize("setup", ["", HOST_LOGGING],
                          ids=["host-without-logging", "host-with-logging"])
 def test_host_logging_is_not_hijacked(setup: str) -> None:
     case = next(iter(sorted(CASES_DIR.glob("*.yaml"))))

@@ -6,6 +6,7 @@ from .drugs import Agent, Drug
 from .exposures import Exposure, ExposureKind, ExposureStatus
 from .imaging import Imaging, ImagingFinding, Modality
 from .interrogation import AlarmPattern, AudibleAlarm, Interrogation, LoggedAlarm, MotorStall
+from .labs import Labs
 from .presentation import Presentation, Problem, Sign
 from .pump import Manufacturer, Pump, PumpModel
 from .reservoir import Reservoir
@@ -14,7 +15,7 @@ from .trial import LevelFinding, SpinalLevel, Trial
 __all__ = [
     "Agent", "AlarmPattern", "AspirationResult", "AudibleAlarm", "CapAspiration", "Case",
     "DiagnosticBolus", "DiagnosticBolusResponse", "Drug", "Exposure", "ExposureKind",
-    "ExposureStatus", "Imaging", "ImagingFinding", "Interrogation", "LevelFinding",
+    "ExposureStatus", "Imaging", "ImagingFinding", "Interrogation", "Labs", "LevelFinding",
     "LoggedAlarm", "Manufacturer", "Modality", "MotorStall", "Presentation", "Problem",
     "Pump", "PumpModel", "Reservoir", "Sign", "SpinalLevel", "Trial",
 ]

@@ -12,6 +12,7 @@ from .drugs import Drug
 from .exposures import Exposure
 from .imaging import Imaging
 from .interrogation import AudibleAlarm, Interrogation
+from .labs import Labs
 from .presentation import Presentation
 from .pump import Pump
 from .reservoir import Reservoir
@@ -35,6 +36,7 @@ class Case(Finding):
     imaging: list[Imaging] = Field(default_factory=list, max_length=50)
     exposures: list[Exposure] = Field(default_factory=list, max_length=50)
     trial: Trial | None = None
+    labs: Labs | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:

@@ -32,6 +32,8 @@ class ImagingFinding(StrEnum):
     catheter_tip_mass = "catheter_tip_mass"
     compressive_lesion = "compressive_lesion"
     contrast_near_pocket = "contrast_near_pocket"
+    # serial radiographs or fluoroscopy (6.1)
+    pump_migration_or_rotation = "pump_migration_or_rotation"
     syrinx = "syrinx"
     arachnoiditis = "arachnoiditis"
 

@@ -91,3 +91,7 @@ class Presentation(Finding):
     mechanical_failure_suspected: bool | None = Field(
         None, description="Clinical picture still concerning for mechanical failure (7.4).")
     rapidly_evolving: bool | None = Field(None, description="High-risk or rapidly evolving (7.1).")
+    external_exposures_asked: bool | None = Field(
+        None,
+        description="MRI, lithotripsy, radiation, SCUBA and hyperbaric oxygen were asked "
+                    "about (4); any found are listed in exposures.")

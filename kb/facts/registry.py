@@ -23,6 +23,7 @@ from .drugs import Agent
 from .exposures import Exposure
 from .imaging import Imaging
 from .interrogation import AudibleAlarm, Interrogation, LoggedAlarm
+from .labs import Labs
 from .presentation import Presentation, Problem, Sign
 from .pump import Pump
 from .reservoir import Reservoir
@@ -143,6 +144,8 @@ def build_fact_types(algorithms: tuple[str, ...], concept_ids: tuple[str, ...],
                  "Intrathecal trial planning.", "trial"),
         FactType("trial_level", _fields_of(LevelFinding), "input",
                  "Findings at one candidate interlaminar level.", "trial.levels[]"),
+        FactType("labs", _fields_of(Labs), "input",
+                 "Laboratory results as read by the clinician (3.3).", "labs"),
         # derived
         FactType("conclusion", {"id": FieldSpec("choice", concept_ids), "kind": TEXT},
                  "derived", "A conclusion from the concept catalog."),

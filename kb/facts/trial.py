@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import Finding
 
@@ -48,10 +48,12 @@ class SpinalLevel(StrEnum):
 
 
 class LevelFinding(Finding):
+    """Findings at one candidate level; a finding left out is unknown, not absent."""
+
     level: SpinalLevel
-    skin_breakdown: bool = False
-    infection: bool = False
-    prior_spine_surgery: bool = False
+    skin_breakdown: bool | None = None
+    infection: bool | None = None
+    prior_spine_surgery: bool | None = None
     interlaminar_space_visualised: bool | None = None
 
 
@@ -63,4 +65,13 @@ class Trial(Finding):
     technique: TrialTechnique | None = None
     space: TrialSpace | None = None
     planned_level: SpinalLevel | None = None
-    levels: list[LevelFinding] = Field(default_factory=list)
+    levels: list[LevelFinding] = Field(default_factory=list, max_length=len(SpinalLevel))
+
+    @model_validator(mode="after")
+    def _one_entry_per_level(self) -> Trial:
+        seen = [str(f.level) for f in self.levels]
+        repeated = sorted({lv for lv in seen if seen.count(lv) > 1})
+        if repeated:
+            raise ValueError("levels: each level may appear once (repeated: "
+                             + ", ".join(repeated) + ")")
+        return self

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from pumpdx.engine.assess import default_assessor
 from pumpdx.engine.textreport import format_assessment
 from pumpdx.kb.issues import KBLoadError
+from pumpdx.kb.loader import KnowledgeBase
+from pumpdx.viz.audit import audit_files
 
 from .common import EXIT_OK, kb_error, read_case, write_outputs
 
@@ -23,12 +26,23 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def output_files(assessment: Any) -> dict[str, str | bytes]:
-    """Files written by --out and by demo (extended by the audit views when present)."""
+def output_files(assessment: Any, kb: KnowledgeBase | None = None,
+                 notes: list[str] | None = None) -> dict[str, str | bytes]:
+    """Files written by --out and by demo: the assessment (JSON, text) and its audit
+    views (reasoning.dot, reasoning.svg, report.html; see pumpdx.viz.audit).
+
+    `kb` (the assessment's knowledge base) adds rule titles and citations to the
+    graph. Without Graphviz's `dot` there is no reasoning.svg and the one-line
+    reason is appended to `notes`.
+    """
     files: dict[str, str | bytes] = {
         "assessment.json": assessment.model_dump_json(indent=2) + "\n",
         "assessment.txt": format_assessment(assessment),
     }
+    audit = audit_files(assessment, kb)
+    files.update(audit.files)
+    if audit.problem and notes is not None and audit.problem not in notes:
+        notes.append(audit.problem)
     return files
 
 
@@ -40,8 +54,12 @@ def run(args: argparse.Namespace) -> int:
         raise kb_error(exc) from None
     assessment = assessor.assess(case)
     if args.out is not None:
-        write_outputs(args.out, output_files(assessment))
-        print(f"wrote {', '.join(output_files(assessment))} to {args.out}")
+        notes: list[str] = []
+        files = output_files(assessment, assessor.kb, notes)
+        write_outputs(args.out, files)
+        print(f"wrote {', '.join(files)} to {args.out}")
+        for note in notes:
+            print(f"pumpdx: note: {note}", file=sys.stderr)
         return EXIT_OK
     if args.json:
         print(assessment.model_dump_json(indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,13 @@ def run(args: argparse.Namespace) -> int:
     assessor = default_assessor()
     cases = bundled_cases()
     written = []
+    notes: list[str] = []
     for i, path in enumerate(cases):
         assessment = assessor.assess(load_case(str(path)))
         if i == 0 and not args.quiet:
             print(format_assessment(assessment))
         folder = args.out / path.stem
-        write_outputs(folder, assess_cmd.output_files(assessment))
+        write_outputs(folder, assess_cmd.output_files(assessment, assessor.kb, notes))
         n_urgent = len(assessment.by_kind("urgent_action"))
         written.append(f"  {folder}/  ({len(assessment.conclusions)} conclusions, "
                        f"{n_urgent} urgent, {len(assessment.questions)} questions, "
@@ -44,4 +46,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Assessed {len(cases)} bundled cases with knowledge base {assessor.kb.version}.")
     print(f"Output folder: {args.out.resolve()}")
     print("\n".join(written))
+    print("Each folder: assessment.json, assessment.txt, reasoning.dot, "
+          + ("" if notes else "reasoning.svg, ") + "report.html (open it in a browser).")
+    for note in notes:
+        print(f"pumpdx: note: {note}", file=sys.stderr)
     return EXIT_OK

@@ -6,10 +6,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import kb_facts_cmd
+from . import (
+    kb_coverage_cmd,
+    kb_diff_cmd,
+    kb_facts_cmd,
+    kb_graph_cmd,
+    kb_lint_cmd,
+    kb_schema_cmd,
+    kb_test_cmd,
+)
 from .common import EXIT_BAD_INPUT
 
-KB_COMMANDS: list[Any] = [kb_facts_cmd]
+KB_COMMANDS: list[Any] = [kb_facts_cmd, kb_lint_cmd, kb_test_cmd, kb_coverage_cmd,
+                         kb_diff_cmd, kb_schema_cmd, kb_graph_cmd]
 
 
 def register(sub: Any) -> None:

@@ -1,0 +1,129 @@
+"""pumpdx batch CASES.jsonl --out RESULTS.jsonl [--jobs N]: assess a whole registry.
+
+One JSON case per input line; one output line per input line, in order: the
+Assessment JSON or `{"line": N, "error": "..."}`. Exit codes: 0 every line
+assessed; 1 some lines are error records (bad cases; the results file is complete);
+3 some cases hit an internal error (also recorded; report it); 2 the batch could not
+run at all (missing input, unwritable output, broken knowledge base) and nothing
+was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from pumpdx.engine.assessment import KIND_ORDER
+from pumpdx.engine.batch import BatchSummary, count_lines, run_batch
+from pumpdx.kb.issues import KBLoadError
+
+from .common import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, CommandError, kb_error
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("batch", help="assess a JSONL file of cases (one case per line)")
+    p.add_argument("cases", help="JSONL file, one JSON case per line ('-' reads stdin)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="results file (JSONL), written when the batch is complete")
+    p.add_argument("--jobs", type=_positive, default=1,
+                   help="worker processes, each with its own engine (default 1)")
+    p.add_argument("--kb", type=Path, help="knowledge-base folder (default: the shipped one)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.set_defaults(handler=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal, redrawn at most 10 times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, total: int | None) -> None:
+        self.stream = stream
+        self.total = total
+        self.started = time.monotonic()
+        self.drawn = 0.0
+
+    def __call__(self, summary: BatchSummary) -> None:
+        now = time.monotonic()
+        if now - self.drawn < 0.1 and summary.lines != self.total:
+            return
+        self.drawn = now
+        rate = summary.lines / max(now - self.started, 1e-9)
+        if self.total:
+            done = min(summary.lines / self.total, 1.0)
+            filled = int(done * self.WIDTH)
+            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {summary.lines}/{self.total}"
+        else:
+            bar = f"{summary.lines} cases"
+        self.stream.write(f"\r{bar}  {summary.errors} errors  {rate:,.0f} cases/s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def format_summary(summary: BatchSummary, seconds: float, jobs: int) -> str:
+    kinds = sorted(summary.conclusions.items(),
+                   key=lambda kv: (KIND_ORDER.index(kv[0]) if kv[0] in KIND_ORDER else 99,
+                                   kv[0]))
+    by_kind = ", ".join(f"{kind} {n}" for kind, n in kinds) or "none"
+    return (f"{summary.lines} cases in {seconds:.1f} s ({jobs} "
+            f"{'worker' if jobs == 1 else 'workers'}): {summary.assessed} assessed, "
+            f"{summary.errors} errors ({summary.input_errors} bad input, "
+            f"{summary.internal_errors} internal)\n"
+            f"conclusions by kind: {by_kind}")
+
+
+def run(args: argparse.Namespace) -> int:
+    source: str = args.cases
+    out: Path = args.out
+    total: int | None = None
+    if source != "-":
+        path = Path(source)
+        if not path.is_file():
+            raise CommandError(f"{source}: no such file")
+        if path.resolve() == out.resolve():
+            raise CommandError(f"{out}: the results file would replace the cases file")
+        try:
+            total = count_lines(path)
+        except OSError as exc:
+            raise CommandError(f"{source}: cannot read: {exc.strerror}") from None
+    if out.is_dir():
+        raise CommandError(f"{out}: is a folder; give the results file name")
+    show = not args.quiet and sys.stderr.isatty()
+    bar = ProgressBar(sys.stderr, total) if show else None
+    started = time.monotonic()
+    try:
+        summary = run_batch(source, out, jobs=args.jobs, kb_dir=args.kb, progress=bar)
+    except KBLoadError as exc:
+        raise kb_error(exc) from None
+    except OSError as exc:
+        where = exc.filename or out
+        raise CommandError(f"{where}: {exc.strerror or exc}") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        print(format_summary(summary, time.monotonic() - started, args.jobs))
+        print(f"wrote {out}")
+    if summary.errors:
+        what = "internal error" if summary.internal_errors else "bad input"
+        print(f"pumpdx: error: {summary.errors} of {summary.lines} lines not assessed "
+              f"({what}; error records in {out}); first: {summary.first_error}",
+              file=sys.stderr)
+        return EXIT_INTERNAL if summary.internal_errors else EXIT_FAILED
+    return EXIT_OK

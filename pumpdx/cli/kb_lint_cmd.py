@@ -1,0 +1,80 @@
+"""pumpdx kb lint: every problem of a knowledge base, as file:line: rule-id: message.
+
+First the load errors (format, unknown names, citations); when the KB loads, the
+semantic checks of pumpdx.kb.lint (rules that can never fire, concepts no rule
+concludes, facts no rule reads, duplicate conditions, unused parameters, ...).
+Exit code 1 when there is any problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pumpdx.kb.issues import KBIssue, KBLoadError
+from pumpdx.kb.lint import lint_kb
+from pumpdx.kb.loader import default_kb_dir, load_kb
+
+from .common import EXIT_FAILED, EXIT_OK, CommandError
+
+
+def register(kb_sub: Any) -> None:
+    p = kb_sub.add_parser("lint", help="check a knowledge base: format, names, citations, "
+                          "rules that never fire, unused concepts and parameters",
+                          description=__doc__)
+    p.add_argument("kb_dir", nargs="?", type=Path, metavar="KB_DIR",
+                   help="knowledge-base folder (default: the shipped one)")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    p.set_defaults(handler=run)
+
+
+_UNION_NOISE = re.compile(r": Input should be a valid (boolean|integer|number|string)$")
+
+
+def without_union_noise(issues: list[KBIssue]) -> list[KBIssue]:
+    """Drop pydantic's "Input should be a valid <type>" lines for a value that also has a
+    real error at the same place (an unknown operator in a field test gives one line per
+    alternative of the value type; the author needs only the unknown key)."""
+    def place(i: KBIssue) -> tuple[str, int, str]:
+        return i.file, i.line, i.rule_id
+
+    real = {place(i) for i in issues if not _UNION_NOISE.search(i.message)}
+    return [i for i in issues if not (_UNION_NOISE.search(i.message) and place(i) in real)]
+
+
+def lint_dir(kb_dir: Path | None) -> tuple[str | None, list[KBIssue]]:
+    """(KB version or None when it does not load, every problem)."""
+    if kb_dir is not None and not kb_dir.is_dir():
+        raise CommandError(f"{kb_dir}: knowledge-base folder not found")
+    try:
+        kb = load_kb(kb_dir)
+    except KBLoadError as exc:
+        return None, without_union_noise(list(exc.issues))
+    return kb.version, lint_kb(kb)
+
+
+def run(args: argparse.Namespace) -> int:
+    version, issues = lint_dir(args.kb_dir)
+    shown = str(args.kb_dir or default_kb_dir())
+    if args.json:
+        print(json.dumps({
+            "kb_dir": shown, "kb_version": version, "loads": version is not None,
+            "issues": [{"file": i.file, "line": i.line, "rule_id": i.rule_id,
+                        "message": i.message, "check": i.check} for i in issues],
+        }, indent=2))
+        return EXIT_FAILED if issues else EXIT_OK
+    for issue in issues:
+        print(f"{issue}  [{issue.check}]")
+    if version is None:
+        print(f"{shown}: {len(issues)} load error(s); the semantic checks run once it loads")
+    elif issues:
+        by_check = Counter(i.check for i in issues)
+        print(f"{shown}: {len(issues)} problem(s) ("
+              + ", ".join(f"{n} {c}" for c, n in sorted(by_check.items())) + ")")
+    else:
+        print(f"{shown}: no problems (knowledge base {version})")
+    return EXIT_FAILED if issues else EXIT_OK
