@@ -104,10 +104,9 @@ def assess_line(line: int, raw: bytes | None, assessor: Assessor) -> LineResult:
         if not text.strip():
             raise InputError(f"{name}: empty line; expected one JSON case per line")
         case = case_from_data(parse_json(text, name), name)
+        assessment = assessor.assess(case)
     except InputError as exc:
         return _error(line, str(exc), "input")
-    try:
-        assessment = assessor.assess(case)
     except Exception as exc:  # one bad case never stops the batch
         first = (str(exc).splitlines() or [""])[0]
         return _error(line, f"{name}: internal error: {type(exc).__name__}: {first}",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from pumpdx.kb.facts import Case
 from pumpdx.kb.loader import KnowledgeBase
-from pydantic import BaseModel
 
 FactList = list[tuple[str, dict[str, Any]]]
 

@@ -13,9 +13,10 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from pydantic import BaseModel
+
 from pumpdx.kb.lint import step_sections
 from pumpdx.kb.loader import KnowledgeBase
-from pydantic import BaseModel
 
 from .casesuite import CaseRun
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pumpdx.kb.facts import Case
 from pydantic import BaseModel, ValidationError
+
+from pumpdx.kb.facts import Case
 
 MAX_INPUT_BYTES = 1_000_000
 
@@ -81,7 +82,7 @@ def _place(loc: tuple[Any, ...]) -> str:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
-    return out or "(top level)"
+    return out or "case"
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -11,8 +11,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pumpdx.kb.loader import KnowledgeBase
 from pydantic import BaseModel
+
+from pumpdx.kb.loader import KnowledgeBase
 
 from .assess import Assessor
 from .assessment import Assessment

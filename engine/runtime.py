@@ -206,8 +206,10 @@ class TracingEngine(experta.KnowledgeEngine):  # type: ignore[misc,name-defined]
             matched = sorted(int(f["__factid__"]) for f in activation.facts
                              if not isinstance(f, experta.InitialFact))
             _order, rule_id = rule_meta(activation.rule)
-            refraction = (rule_id, tuple(matched),
-                          tuple(sorted((k, repr(v)) for k, v in activation.context.items())))
+            key = getattr(activation, "key", None)  # set by DeterministicStrategy
+            bindings = key[-1] if key is not None else sorted(
+                (k, repr(v)) for k, v in activation.context.items())
+            refraction = (rule_id, tuple(matched), tuple(bindings))
             if refraction in fired:
                 continue
             fired.add(refraction)

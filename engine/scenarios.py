@@ -19,8 +19,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pumpdx.kb.facts import Case
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pumpdx.kb.facts import Case
 
 from .assess import Assessor
 from .assessment import Assessment

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
+
 from pumpdx.engine.assess import Assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.engine.safety import violations
@@ -32,7 +34,6 @@ from pumpdx.kb.schema import (
     NotCondition,
     PatternCondition,
 )
-from pydantic import ValidationError
 
 from .conftest import KB_DIR, SCENARIOS_DIR
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from pumpdx.engine.assess import Assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.engine.inputs import InputError, case_from_data

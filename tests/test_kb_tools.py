@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+
+from pumpdx.cli import main
+from pumpdx.cli.kb_schema_cmd import rule_file_schema, schema_dir, stale_files
 from pumpdx.engine.assess import Assessor
 from pumpdx.engine.casesuite import CaseRun, collect_files, run_files
 from pumpdx.engine.coverage import Coverage, compute_coverage, render
 from pumpdx.kb import calculations
 from pumpdx.kb.loader import load_kb
-
-from pumpdx.cli import main
-from pumpdx.cli.kb_schema_cmd import rule_file_schema, schema_dir, stale_files
 
 from .fixtures.minikb import make_kb
 

@@ -8,6 +8,7 @@ import itertools
 from typing import Any
 
 import pytest
+
 from pumpdx.engine.inputs import InputError, case_from_data
 from pumpdx.kb.facts import Case
 from pumpdx.kb.facts.trial import SpinalLevel, TrialAgent, TrialIndication, TrialTechnique

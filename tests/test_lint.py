@@ -8,14 +8,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+
+from pumpdx.cli import main
+from pumpdx.cli.kb_lint_cmd import lint_dir
 from pumpdx.kb import calculations
 from pumpdx.kb.calculations import Derived
 from pumpdx.kb.issues import KBIssue, KBLoadError
 from pumpdx.kb.lint import lint_kb
 from pumpdx.kb.loader import load_kb
-
-from pumpdx.cli import main
-from pumpdx.cli.kb_lint_cmd import lint_dir
 
 from .fixtures.minikb import make_kb
 

@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from pumpdx.engine.assess import Assessor
 from pumpdx.engine.inputs import load_case
 from pumpdx.viz.audit import audit_files

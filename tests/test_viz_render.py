@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from pumpdx.cli import main
 from pumpdx.engine.assess import Assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.engine.inputs import load_case
 from pumpdx.kb.loader import KnowledgeBase
 from pumpdx.viz.audit import audit_files
-from pumpdx.viz.dot import RenderError, render, svg_for_html
+from pumpdx.viz.dot import RenderError, original_id, render, svg_for_html
 from pumpdx.viz.reasoning_dot import reasoning_dot
 from pumpdx.viz.rulebook_dot import rulebook_dot
-
-from pumpdx.cli import main
 
 from .conftest import CASES_DIR
 from .test_viz_graph import dot_edges, dot_nodes
@@ -46,6 +47,29 @@ def svg_titles(svg: bytes, cls: str) -> set[str]:
     return {str(g.findtext(f"{SVG}title")) for g in root.iter(f"{SVG}g") if g.get("class") == cls}
 
 
+def cluster_boxes(svg: bytes) -> dict[str, tuple[float, float, float, float]]:
+    """Each algorithm box's extent (x0, x1, y0, y1) in the SVG."""
+    boxes = {}
+    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+        if g.get("class") != "cluster":
+            continue
+        shape = next(el for el in g.iter() if el.tag in (f"{SVG}path", f"{SVG}polygon"))
+        nums = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?",
+                                             shape.get("d") or shape.get("points") or "")]
+        boxes[str(g.findtext(f"{SVG}title"))] = (min(nums[0::2]), max(nums[0::2]),
+                                                 min(nums[1::2]), max(nums[1::2]))
+    return boxes
+
+
+def assert_boxes_apart(svg: bytes) -> None:
+    boxes = sorted(cluster_boxes(svg).items())
+    assert boxes
+    for i, (a, (ax0, ax1, ay0, ay1)) in enumerate(boxes):
+        for b, (bx0, bx1, by0, by1) in boxes[i + 1:]:
+            apart = ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0
+            assert apart, f"algorithm boxes {a} and {b} overlap"
+
+
 @needs_dot
 @pytest.mark.parametrize("case", [p.stem for p in CASES])
 def test_svg_draws_every_node_and_edge(case: str, assessments: dict[str, Assessment],
@@ -54,6 +78,7 @@ def test_svg_draws_every_node_and_edge(case: str, assessments: dict[str, Assessm
     svg = render(dot, "svg")
     assert svg_titles(svg, "node") == dot_nodes(dot)
     assert svg_titles(svg, "edge") == {f"{u}->{v}" for u, v in dot_edges(dot)}
+    assert_boxes_apart(svg)
     inline = svg_for_html(svg)
     assert inline.startswith("<svg") and "<!--" not in inline and "<?xml" not in inline
 
@@ -118,6 +143,18 @@ def test_demo_writes_every_case(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "report.html" in printed
 
 
+def test_demo_without_graphviz_says_so_once(no_dot: None, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
+    for case in CASES:
+        names = {p.name for p in (tmp_path / case.stem).iterdir()}
+        assert names == {"assessment.json", "assessment.txt", "reasoning.dot", "report.html"}
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and "SVG" in err[0] and "Graphviz" in err[0]
+    assert "reasoning.svg" not in captured.out
+
+
 def test_kb_graph_dot_needs_no_graphviz(no_dot: None, tmp_path: Path, kb: KnowledgeBase,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "map.dot"
@@ -158,7 +195,8 @@ def test_kb_graph_svg_with_a_case(tmp_path: Path, kb: KnowledgeBase,
     case = CASES[0]
     out = tmp_path / "map.svg"
     assert main(["kb", "graph", "--out", str(out), "--case", str(case)]) == 0
-    nodes = svg_titles(out.read_bytes(), "node")
+    nodes = {original_id(n) for n in svg_titles(out.read_bytes(), "node")}
+    assert_boxes_apart(out.read_bytes())
     assert {f"rule:{r.rule.id}" for r in kb.rules} <= nodes
     assert assessments[case.stem].decision_id in "".join(ET.fromstring(out.read_bytes()).itertext())
     assert "rules fired" in capsys.readouterr().out

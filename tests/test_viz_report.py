@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
 from pumpdx.engine.assess import Assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.engine.inputs import load_case

@@ -6,6 +6,7 @@ import re
 
 import networkx as nx
 import pytest
+
 from pumpdx.engine.assess import Assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.engine.inputs import load_case

@@ -51,6 +51,10 @@ class Case(Finding):
         agents = [d.agent for d in self.drugs]
         if len(agents) != len(set(agents)):
             raise ValueError("drugs: each agent may appear once")
+        if (self.pump is not None and self.pump.has_catheter_access_port is False
+                and self.cap_aspiration is not None and self.cap_aspiration.result is not None):
+            raise ValueError("cap_aspiration.result is given for a pump recorded with "
+                             "has_catheter_access_port: false")
         return self
 
     def days_since_refill(self) -> float | None:

@@ -11,7 +11,6 @@ from pumpdx.engine.assess import default_assessor
 from pumpdx.engine.textreport import format_assessment
 from pumpdx.kb.issues import KBLoadError
 from pumpdx.kb.loader import KnowledgeBase
-from pumpdx.viz.audit import audit_files
 
 from .common import EXIT_OK, kb_error, read_case, write_outputs
 
@@ -23,6 +22,8 @@ def register(sub: Any) -> None:
     p.add_argument("--no-trace", action="store_true", help="leave the firing list out")
     p.add_argument("--out", type=Path, help="write assessment files into this folder")
     p.add_argument("--kb", type=Path, help="knowledge-base folder (default: the shipped one)")
+    p.add_argument("--graph-format", action="append", choices=["png", "pdf"], default=[],
+                   help="with --out: also write reasoning.png / reasoning.pdf (repeatable)")
     p.set_defaults(handler=run)
 
 
@@ -35,6 +36,8 @@ def output_files(assessment: Any, kb: KnowledgeBase | None = None,
     graph. Without Graphviz's `dot` there is no reasoning.svg and the one-line
     reason is appended to `notes`.
     """
+    from pumpdx.viz.audit import audit_files  # the graph stack loads only when needed
+
     files: dict[str, str | bytes] = {
         "assessment.json": assessment.model_dump_json(indent=2) + "\n",
         "assessment.txt": format_assessment(assessment),
@@ -56,6 +59,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         notes: list[str] = []
         files = output_files(assessment, assessor.kb, notes)
+        from pumpdx.viz.dot import RenderError, render
+
+        for fmt in dict.fromkeys(args.graph_format):
+            try:
+                files[f"reasoning.{fmt}"] = render(str(files["reasoning.dot"]), fmt)
+            except RenderError as exc:
+                notes.append(f"reasoning.{fmt} not written: {exc}")
         write_outputs(args.out, files)
         print(f"wrote {', '.join(files)} to {args.out}")
         for note in notes:

@@ -68,12 +68,16 @@ class ProgressBar:
             bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {summary.lines}/{self.total}"
         else:
             bar = f"{summary.lines} cases"
-        self.stream.write(f"\r{bar}  {summary.errors} errors  {rate:,.0f} cases/s ")
+        self.stream.write(f"\r{bar}  {_count(summary.errors, 'error')}  {rate:,.0f} cases/s ")
         self.stream.flush()
 
     def close(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def format_summary(summary: BatchSummary, seconds: float, jobs: int) -> str:
@@ -83,7 +87,7 @@ def format_summary(summary: BatchSummary, seconds: float, jobs: int) -> str:
     by_kind = ", ".join(f"{kind} {n}" for kind, n in kinds) or "none"
     return (f"{summary.lines} cases in {seconds:.1f} s ({jobs} "
             f"{'worker' if jobs == 1 else 'workers'}): {summary.assessed} assessed, "
-            f"{summary.errors} errors ({summary.input_errors} bad input, "
+            f"{_count(summary.errors, 'error')} ({summary.input_errors} bad input, "
             f"{summary.internal_errors} internal)\n"
             f"conclusions by kind: {by_kind}")
 

@@ -9,7 +9,6 @@ from typing import Any
 from pumpdx.engine.assess import default_assessor
 from pumpdx.kb.issues import KBLoadError
 from pumpdx.viz.dot import FORMATS, RenderError, render
-from pumpdx.viz.rulebook_dot import rulebook_dot
 
 from .common import EXIT_OK, CommandError, kb_error, read_case, write_atomic
 
@@ -48,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     except KBLoadError as exc:
         raise kb_error(exc) from None
     assessment = assessor.assess(case) if case is not None else None
+    from pumpdx.viz.rulebook_dot import rulebook_dot  # loads the graph stack
+
     source = rulebook_dot(assessor.kb, assessment)
     try:
         data = render(source, fmt)

@@ -1,0 +1,44 @@
+"""The audit files of one assessment: reasoning.dot, reasoning.svg and report.html."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pumpdx.engine.assessment import Assessment
+from pumpdx.kb.loader import KnowledgeBase
+
+from .dot import RenderError, render, svg_for_html
+from .reasoning_dot import reasoning_dot
+from .report import html_report
+
+
+@dataclass
+class AuditFiles:
+    """File name -> content; `problem` says in one line why reasoning.svg is missing."""
+
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    problem: str | None = None
+
+
+def audit_files(assessment: Assessment, kb: KnowledgeBase | None = None,
+                generated_at: datetime | None = None) -> AuditFiles:
+    """The reasoning graph (DOT always, SVG when Graphviz is there) and the HTML report.
+
+    Without Graphviz's `dot` the DOT file and the report (with a note in place of
+    the graph) are still made, and `problem` says what to install.
+    """
+    dot = reasoning_dot(assessment, kb)
+    out = AuditFiles({"reasoning.dot": dot})
+    inline: str | None = None
+    reason = ""
+    try:
+        svg = render(dot, "svg")
+        inline = svg_for_html(svg)
+        out.files["reasoning.svg"] = svg
+    except RenderError as exc:
+        reason = str(exc)
+        out.problem = f"reasoning.svg not written: {reason}"
+    out.files["report.html"] = html_report(assessment, kb, svg=inline, graph_note=reason,
+                                           generated_at=generated_at)
+    return out

@@ -1,0 +1,251 @@
+"""The self-contained HTML audit report of one assessment.
+
+One file, no network: inline CSS, the reasoning graph as inline SVG, no scripts,
+no fonts or images to fetch, no links leaving the page. Every piece of text is
+escaped (case descriptions and free-text findings are user input).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from pumpdx.engine.assessment import KIND_ORDER, Assessment, Conclusion, Question
+from pumpdx.engine.trace import TraceFact
+from pumpdx.kb.loader import KnowledgeBase
+
+from . import style
+from .graph import check_kb, fact_summary, firing_steps, format_value
+
+CSS = """
+body{font-family:Helvetica,Arial,sans-serif;margin:0 auto;max-width:1200px;padding:1.2em 2em;
+color:#1a1a1a;line-height:1.4;font-size:15px}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .5em;
+border-bottom:2px solid #ddd;padding-bottom:.2em}h3{font-size:1.05em;margin:1em 0 .3em}
+table{border-collapse:collapse;width:100%;margin:.4em 0;font-size:.92em}
+th,td{border:1px solid #d4d4d4;padding:.25em .45em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}table.kv th{width:14em;font-weight:normal;color:#444}
+table.kv table.kv{margin:0}dl.meta{display:grid;grid-template-columns:max-content auto;
+gap:.15em 1em;margin:.6em 0}dl.meta dt{color:#555}dl.meta dd{margin:0;font-family:monospace}
+.conclusion{border-left:6px solid #999;padding:.3em .7em;margin:.5em 0;background:#fafafa}
+.conclusion .text{font-weight:bold}.small{font-size:.88em;color:#444}
+.cite{display:inline-block;border:1px solid #bbb;border-radius:3px;padding:0 .3em;margin:.1em;
+background:#fff;font-size:.88em}.conflict{border:2px solid #b3261e;background:#fbd9d6;
+padding:.5em .8em}.note{border:1px dashed #999;padding:.6em .8em;background:#f7f7f7}
+.graph{overflow:auto;border:1px solid #ddd;max-height:none;background:#fff}
+.graph svg{display:block}code{font-size:.92em}tr.again td.decl{font-style:italic}
+p.description{white-space:pre-wrap;background:#f7f7f7;padding:.5em .8em}
+@media print{.graph{overflow:visible}}
+"""
+
+
+def report_time(now: datetime | None = None) -> datetime:
+    """The report's time: `now`, else SOURCE_DATE_EPOCH (reproducible builds), else now."""
+    if now is not None:
+        return now
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC)
+
+
+def e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def fact_text(fact: TraceFact) -> str:
+    summary = "; ".join(fact_summary(fact.type, fact.content))
+    return f"#{fact.id} {fact.type}" + (f" ({summary})" if summary else "")
+
+
+def _fact_link(a: Assessment, fact_id: int) -> str:
+    try:
+        text = fact_text(a.trace.fact(fact_id))
+    except KeyError:
+        text = f"#{fact_id} (not in the trace)"
+    return f'<a href="#fact-{fact_id}">{e(text)}</a>'
+
+
+def _cites(labels: list[str]) -> str:
+    return " ".join(f'<span class="cite">{e(c)}</span>' for c in labels) or "(none)"
+
+
+def _firing_links(seqs: list[int]) -> str:
+    return ", ".join(f'<a href="#firing-{s}">#{s}</a>' for s in seqs)
+
+
+def _value_html(value: Any) -> str:
+    if isinstance(value, dict):
+        return _kv_table(value)
+    if isinstance(value, list):
+        if not value:
+            return "<i>none</i>"
+        if all(isinstance(v, dict) for v in value):
+            return "".join(_kv_table(v) for v in value)
+        return e(", ".join(format_value(v) for v in value))
+    return e(format_value(value))
+
+
+def _kv_table(data: dict[str, Any]) -> str:
+    rows = "".join(f"<tr><th>{e(k)}</th><td>{_value_html(v)}</td></tr>"
+                   for k, v in data.items())
+    return f'<table class="kv">{rows}</table>'
+
+
+def _conclusion_html(c: Conclusion) -> str:
+    look = style.conclusion_look(c.kind)
+    rules = ", ".join(f"<code>{e(r)}</code>" for r in c.rules)
+    return (f'<div class="conclusion" id="concl-{e(c.id)}" '
+            f'style="border-left-color:{look.border};background:{look.fill}">'
+            f'<div class="text">{e(c.text)}</div>'
+            f'<div class="small">{_cites(c.citations)} &middot; rule {rules}; firing '
+            f'{_firing_links(c.derived_by)} &middot; <code>{e(c.id)}</code></div></div>')
+
+
+def _question_html(a: Assessment, q: Question, kb: KnowledgeBase | None) -> str:
+    look = style.conclusion_look("question")
+    firings = {f.seq: f for f in a.trace.firings}
+    askers = []
+    for asker in q.asked_by:
+        firing = firings.get(asker.firing)
+        because = ", ".join(_fact_link(a, fid) for fid in firing.matched) if firing else ""
+        rule_notes = ""
+        if kb is not None:
+            try:
+                notes = kb.rule(asker.rule).rule.notes
+            except KeyError:
+                notes = None
+            rule_notes = f'<br><span class="small">rule notes: {e(notes)}</span>' if notes else ""
+        askers.append(f'<li>rule <code>{e(asker.rule)}</code> &mdash; {e(asker.title)} '
+                      f'(firing {_firing_links([asker.firing])})'
+                      + (f"<br>because: {because}" if because else "") + rule_notes + "</li>")
+    return (f'<div class="conclusion" id="concl-{e(q.id)}" '
+            f'style="border-left-color:{look.border};background:{look.fill}">'
+            f'<div class="text">{e(q.text)}</div>'
+            f'<div class="small">needs: <code>{e(q.needs or "-")}</code> &middot; '
+            f'{_cites(q.citations)} &middot; <code>{e(q.id)}</code></div>'
+            f'<div class="small">asked by:<ul>{"".join(askers)}</ul></div></div>')
+
+
+def _firing_table(a: Assessment, kb: KnowledgeBase | None) -> str:
+    steps = firing_steps(a)
+    facts = {f.id: f for f in a.trace.facts}
+    rows = []
+    for f in a.trace.firings:
+        title = ""
+        if kb is not None:
+            try:
+                title = kb.rule(f.rule).rule.title
+            except KeyError:
+                title = "(rule not in this knowledge base)"
+        declared = []
+        for fid in f.declared:
+            again = fid in facts and facts[fid].derived_by != f.seq
+            declared.append(_fact_link(a, fid) + (" <i>(again)</i>" if again else ""))
+        rows.append(
+            f'<tr id="firing-{f.seq}"><td>{f.seq}</td><td>{steps.get(f.seq, "")}</td>'
+            f"<td><code>{e(f.rule)}</code></td><td>{e(title)}</td><td>{e(f.algorithm)}</td>"
+            f"<td>{'<br>'.join(_fact_link(a, i) for i in f.matched) or '(no facts)'}</td>"
+            f"<td>{'<br>'.join(declared) or '-'}</td></tr>")
+    head = ("<tr><th>seq</th><th>step</th><th>rule</th><th>title</th><th>algorithm</th>"
+            "<th>matched facts</th><th>declared facts</th></tr>")
+    return f'<table class="firings" id="firing-table">{head}{"".join(rows)}</table>'
+
+
+def _fact_table(a: Assessment) -> str:
+    used: dict[int, list[int]] = {}
+    for f in a.trace.firings:
+        for fid in f.matched:
+            used.setdefault(fid, []).append(f.seq)
+    rows = []
+    for fact in a.trace.facts:
+        content = "<br>".join(e(line) for line in fact_summary(fact.type, fact.content))
+        derived = _firing_links([fact.derived_by]) if fact.derived_by else "case"
+        rows.append(f'<tr id="fact-{fact.id}"><td>{fact.id}</td><td>{e(fact.type)}</td>'
+                    f"<td>{content}</td><td>{derived}</td>"
+                    f"<td>{_firing_links(used.get(fact.id, [])) or '-'}</td></tr>")
+    head = ("<tr><th>id</th><th>type</th><th>content</th><th>from</th>"
+            "<th>matched by firing</th></tr>")
+    return f'<table class="facts" id="fact-table">{head}{"".join(rows)}</table>'
+
+
+def html_report(assessment: Assessment, kb: KnowledgeBase | None = None, *,
+                svg: str | None = None, graph_note: str = "",
+                generated_at: datetime | None = None) -> str:
+    """The audit report as one HTML page.
+
+    `svg` is the reasoning graph as inline SVG (`dot.svg_for_html`); without it
+    the page says why in `graph_note`. `generated_at` defaults to `report_time()`.
+    """
+    a = assessment
+    kb = check_kb(a, kb)
+    when = report_time(generated_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    case_id = str(a.case.get("case_id") or "")
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>PumpDx audit report {e(a.decision_id)}</title>",
+           f"<style>{CSS}</style></head><body>",
+           f"<h1>PumpDx audit report{' &mdash; case ' + e(case_id) if case_id else ''}</h1>",
+           '<dl class="meta" id="meta">',
+           f"<dt>decision id</dt><dd>{e(a.decision_id)}</dd>",
+           f"<dt>knowledge base</dt><dd>{e(a.kb_version)}</dd>"]
+    out += [f"<dt>engine: {e(k)}</dt><dd>{e(v)}</dd>" for k, v in sorted(a.engine.items())]
+    out += [f"<dt>report made</dt><dd>{e(when)}</dd>",
+            f"<dt>firings</dt><dd>{len(a.trace.firings)}</dd></dl>"]
+    out.append('<p class="small">Decision support for clinicians: every conclusion below '
+               "names the rules that drew it and the part of the review that says so. "
+               "It does not replace clinical judgement.</p>")
+
+    if a.conflicts:
+        pairs = "".join(f"<li><code>{e(c.first)}</code> &harr; <code>{e(c.second)}</code></li>"
+                        for c in a.conflicts)
+        out.append('<div class="conflict" id="conflicts"><b>Conflicting conclusions: report '
+                   f"this knowledge-base defect.</b><ul>{pairs}</ul></div>")
+
+    out.append('<h2 id="conclusions">Conclusions</h2>')
+    if not a.conclusions:
+        out.append("<p>No conclusion was drawn.</p>")
+    for kind in KIND_ORDER:
+        items = a.by_kind(kind)
+        if kind == "question" or not items:
+            continue
+        out.append(f'<h3 id="kind-{kind}">{e(style.HEADINGS.get(kind, kind))} '
+                   f"({len(items)})</h3>")
+        out += [_conclusion_html(c) for c in items]
+
+    out.append('<h2 id="questions">Open questions (findings needed to go on)</h2>')
+    if a.questions:
+        out += [_question_html(a, q, kb) for q in a.questions]
+    else:
+        out.append("<p>None.</p>")
+
+    out.append('<h2 id="graph">Reasoning graph</h2>')
+    if svg:
+        out.append('<p class="small">Findings (left) matched by rule firings (grouped by '
+                   "algorithm, in columns by reasoning step) that declare facts and "
+                   "conclusions; dotted lines lead to the review sections and figures cited. "
+                   "Hover over a node for its full text.</p>")
+        out.append(f'<div class="graph" id="reasoning-graph">{svg}</div>')
+    else:
+        out.append(f'<p class="note" id="graph-missing">The reasoning graph is not drawn '
+                   f"here: {e(graph_note or 'no SVG was made')}. The graph is in "
+                   f"<code>reasoning.dot</code> next to this report.</p>")
+
+    out.append(f'<h2 id="firings">Rule firings ({len(a.trace.firings)})</h2>')
+    out.append(_firing_table(a, kb) if a.trace.firings else "<p>No rule fired.</p>")
+
+    out.append('<h2 id="facts">Facts</h2>')
+    out.append('<p class="small">Every fact of the trace: the case findings as the rules '
+               "see them and the facts the firings declared.</p>")
+    out.append(_fact_table(a))
+
+    out.append('<h2 id="case">The case as entered</h2>')
+    case = dict(a.case)
+    description = case.pop("description", None)
+    if description:
+        out.append(f'<p class="description">{e(description)}</p>')
+    out.append(_kv_table(case))
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
