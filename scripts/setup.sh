@@ -26,10 +26,16 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# uv verifies the registry with its own certificate list unless told otherwise; use the
+# system's bundle (which includes any local proxy authority) when none is set.
+if [[ -z "${SSL_CERT_FILE:-}" && -f /etc/ssl/certs/ca-certificates.crt ]]; then
+  export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+fi
+
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if ! command -v uv >/dev/null 2>&1 && ! "$PYTHON" -m uv --version >/dev/null 2>&1; then
   say "installing uv"
-  "$PYTHON" -m pip install --quiet --disable-pip-version-check uv
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check "uv>=0.13"
 fi
 UV=$(command -v uv || echo "$PYTHON -m uv")
 
