@@ -11,7 +11,6 @@ checks fail when a rule of the knowledge base is broken.
 from __future__ import annotations
 
 import itertools
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,8 @@ from pumpdx.kb.schema import (
     PatternCondition,
 )
 
-from .conftest import KB_DIR, SCENARIOS_DIR
+from .conftest import SCENARIOS_DIR
+from .fixtures.minikb import mutated_shipped_kb
 
 CONTRAST_TAG = "contrast_through_cap"
 PATENCY_MIN_ML = 2.0  # review 5.2: "easy withdrawal of 2-3 mL of clear CSF"
@@ -280,13 +280,7 @@ MUTATIONS = {
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_safety_checks_catch_a_broken_rule(name: str, tmp_path: Path) -> None:
     file, old, new = MUTATIONS[name]
-    root = tmp_path / "kb"
-    shutil.copytree(KB_DIR, root, ignore=shutil.ignore_patterns("scenarios", "cases"))
-    target = root / file
-    text = target.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"mutation '{name}' no longer matches {file}"
-    target.write_text(text.replace(old, new), encoding="utf-8")
-    broken = Assessor(load_kb(root))
+    broken = Assessor(load_kb(mutated_shipped_kb(tmp_path, {file: [(old, new)]})))
     assert first_problems(broken, single_fault_grid(), limit=1), f"the checks missed: {name}"
 
 

@@ -4,7 +4,6 @@ clinical outcomes over families of cases, beyond what single scenario files expr
 from __future__ import annotations
 
 import itertools
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ from pumpdx.engine.scenarios import check, load_scenario, scenario_paths
 from pumpdx.kb.facts import Case
 from pumpdx.kb.loader import KnowledgeBase, load_kb
 
-from .conftest import KB_DIR, REPO, SCENARIOS_DIR
+from .conftest import REPO, SCENARIOS_DIR
+from .fixtures.minikb import mutated_shipped_kb
 
 SM20 = {"model": "synchromed_ii", "reservoir_ml": 20}
 CLEAN = {"motor_stall": "none", "programming_error": False}
@@ -314,15 +314,7 @@ def scenario_problems(assessor: Assessor, limit: int | None = None) -> list[str]
 
 def mutated_assessor(tmp_path: Path, mutation: Mutation) -> Assessor:
     file, replacements = mutation
-    root = tmp_path / "kb"
-    shutil.copytree(KB_DIR, root, ignore=shutil.ignore_patterns("scenarios", "cases"))
-    target = root / file
-    text = target.read_text(encoding="utf-8")
-    for old, new in replacements:
-        assert text.count(old) == 1, f"mutation no longer matches {file}: {old[:60]!r}"
-        text = text.replace(old, new)
-    target.write_text(text, encoding="utf-8")
-    return Assessor(load_kb(root))
+    return Assessor(load_kb(mutated_shipped_kb(tmp_path, {file: list(replacements)})))
 
 
 OW = "rules/overdose_withdrawal.yaml"
