@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pumpdx.kb.facts import Case
 
-from .assess import Assessor
 from .assessment import Assessment
 from .inputs import InputError, case_from_data, load_case, parse_text
 
@@ -118,17 +117,3 @@ def check(spec: ScenarioFile, assessment: Assessment) -> ScenarioResult:
     status: Literal["PASS", "FAIL"] = "FAIL" if relevant else "PASS"
     return ScenarioResult(path="", id=spec.id, status=status, missing=missing,
                           forbidden_present=present, firings=firings)
-
-
-def run_scenario(assessor: Assessor, path: Path) -> ScenarioResult:
-    try:
-        scenario = load_scenario(path)
-    except InputError as exc:
-        return ScenarioResult(path=str(path), id=path.stem, status="ERROR", error=str(exc))
-    unknown = [c for c in scenario.spec.expect + scenario.spec.forbid
-               if c not in assessor.kb.concepts]
-    if unknown:
-        return ScenarioResult(path=str(path), id=scenario.spec.id, status="ERROR",
-                              error="unknown concept ids: " + ", ".join(unknown))
-    result = check(scenario.spec, assessor.assess(scenario.case))
-    return result.model_copy(update={"path": str(path)})

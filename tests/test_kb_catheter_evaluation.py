@@ -34,7 +34,6 @@ from pumpdx.kb.schema import (
     PatternCondition,
 )
 
-from .conftest import SCENARIOS_DIR
 from .fixtures.minikb import mutated_shipped_kb
 
 CONTRAST_TAG = "contrast_through_cap"
@@ -437,15 +436,6 @@ def test_management_principles(run: Any, measured: float, result: str,
 
 
 # -- knowledge-base conventions for these algorithms ---------------------------------------
-def test_every_branch_has_a_scenario(kb: KnowledgeBase) -> None:
-    from pumpdx.engine.scenarios import load_scenario, scenario_paths
-
-    covered = {load_scenario(p).spec.branch for p in scenario_paths([SCENARIOS_DIR])}
-    missing = sorted({lr.rule.branch for lr in kb.rules if lr.algorithm in MY_ALGORITHMS
-                      and lr.rule.branch and lr.rule.branch not in covered})
-    assert missing == []
-
-
 def _produces(action: Any, cond: PatternCondition) -> bool:
     """Can this action derive a fact that `cond` matches? (conservative for `in` tests)"""
     if isinstance(action, ConcludeAction):
