@@ -41,7 +41,6 @@ class Assessor:
     def __init__(self, kb: KnowledgeBase | None = None) -> None:
         self.kb = kb if kb is not None else load_kb()
         self.engine: TracingEngine = build_engine(self.kb)
-        self._rules = {lr.rule.id: lr.rule for lr in self.kb.rules}  # kb.rule() scans
         self._lock = threading.Lock()
         self._versions = engine_versions()
 
@@ -82,12 +81,12 @@ class Assessor:
             rules = list(dict.fromkeys(rule_of[s] for s in seqs))
             cites = list(dict.fromkeys(
                 [c.label() for c in concept.cite]
-                + [c.label() for r in rules for c in self._rules[r].cite]))
+                + [c.label() for r in rules for c in self.kb.rule(r).rule.cite]))
             if concept.kind == "question":
                 questions.append(Question(
                     id=concept.id, needs=concept.needs or "", text=concept.text,
                     citations=cites,
-                    asked_by=[Asker(rule=rule_of[s], title=self._rules[rule_of[s]].title,
+                    asked_by=[Asker(rule=rule_of[s], title=self.kb.rule(rule_of[s]).rule.title,
                                     firing=s) for s in seqs]))
             else:
                 conclusions.append(Conclusion(id=concept.id, kind=concept.kind,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -79,11 +80,13 @@ class KnowledgeBase:
     def param_values(self) -> dict[str, Any]:
         return {k: p.value for k, p in self.parameters.items()}
 
+    @cached_property
+    def _rules_by_id(self) -> dict[str, LoadedRule]:
+        return {lr.rule.id: lr for lr in self.rules}
+
     def rule(self, rule_id: str) -> LoadedRule:
-        for r in self.rules:
-            if r.rule.id == rule_id:
-                return r
-        raise KeyError(rule_id)
+        """The rule with this id (KeyError when there is none)."""
+        return self._rules_by_id[rule_id]
 
 
 def default_kb_dir() -> Path:
