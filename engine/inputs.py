@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pumpdx.kb.facts import Case
+from pumpdx.kb.yamlfile import parse_yaml
 
 MAX_INPUT_BYTES = 1_000_000
 
@@ -34,20 +35,6 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateKey(key)
         out[key] = value
     return out
-
-
-class _CaseLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice (PyYAML silently keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
-        for key_node, _value in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
-                if key_node.value in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key '{key_node.value}'", key_node.start_mark)
-                seen.add(key_node.value)
-        return super().construct_mapping(node, deep=deep)
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
@@ -130,7 +117,7 @@ def parse_text(text: str, name: str) -> Any:
     if name.endswith(".json"):
         return parse_json(text, name)
     try:
-        return yaml.load(text, Loader=_CaseLoader)  # a SafeLoader subclass
+        return parse_yaml(text)[1]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
