@@ -36,7 +36,7 @@ from typing import BinaryIO, Literal, NamedTuple
 from pumpdx.kb.loader import load_kb
 
 from .assess import Assessor, default_assessor
-from .inputs import MAX_INPUT_BYTES, InputError, case_from_data, parse_json
+from .inputs import MAX_INPUT_BYTES, InputError, case_from_data, decode_input, parse_json
 
 ErrorKind = Literal["input", "internal"]
 #: Cases sent to a worker at a time, and chunks in flight per worker (bounds memory).
@@ -95,12 +95,7 @@ def assess_line(line: int, raw: bytes | None, assessor: Assessor) -> LineResult:
     try:
         if raw is None:
             raise InputError(f"{name}: larger than {MAX_INPUT_BYTES} bytes; one case per line")
-        if b"\0" in raw:
-            raise InputError(f"{name}: binary data; expected one JSON case per line")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"{name}: not UTF-8 text; expected one JSON case per line") from None
+        text = decode_input(raw, name, "one JSON case per line")
         if not text.strip():
             raise InputError(f"{name}: empty line; expected one JSON case per line")
         case = case_from_data(parse_json(text, name), name)

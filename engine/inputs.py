@@ -152,12 +152,17 @@ def read_source(source: str) -> tuple[str, str]:
         name = source
     if len(raw) > MAX_INPUT_BYTES:
         raise InputError(f"{name}: larger than {MAX_INPUT_BYTES} bytes; one case per file")
+    return decode_input(raw, name, "a JSON or YAML case"), name
+
+
+def decode_input(raw: bytes, name: str, expected: str) -> str:
+    """UTF-8 text of an input, or an InputError naming it (binary data, other encodings)."""
     if b"\0" in raw:
-        raise InputError(f"{name}: binary data; expected a JSON or YAML case")
+        raise InputError(f"{name}: binary data; expected {expected}")
     try:
-        return raw.decode("utf-8"), name
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError(f"{name}: not UTF-8 text; expected a JSON or YAML case") from None
+        raise InputError(f"{name}: not UTF-8 text; expected {expected}") from None
 
 
 def _is_number(annotation: Any) -> bool:
