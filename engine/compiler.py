@@ -124,3 +124,12 @@ def compile_engine_class(kb: KnowledgeBase) -> type[TracingEngine]:
 def build_engine(kb: KnowledgeBase) -> TracingEngine:
     """Compile and instantiate (builds the Rete network)."""
     return compile_engine_class(kb)()
+
+
+def compile_pattern(cond: PatternCondition, params: dict[str, Any]) -> Any:
+    """The experta pattern the compiler builds for one `fact:` condition.
+
+    Shared with the condition evaluator (engine/conditions.py, used by `explain` and
+    branch coverage) so that a field is tested there exactly as in the compiled rule.
+    """
+    return _pattern(cond, params)

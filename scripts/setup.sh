@@ -45,6 +45,9 @@ fi
 if [[ $want_test -eq 1 ]] && ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium || say "Chromium is missing: the browser test will be skipped"
 fi
+if [[ $want_test -eq 1 ]] && ! command -v pdftoppm >/dev/null 2>&1; then
+  apt_install poppler-utils || say "poppler-utils is missing: the printed-report test will be skipped"
+fi
 
 stamp=.venv/.pumpdx-synced
 if [[ ! -f $stamp || uv.lock -nt $stamp || pyproject.toml -nt $stamp ]]; then
