@@ -19,18 +19,33 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+QUOTE_WORDS = (4, 30)
+_ELLIPSES = ("...", "\u2026")
+
+
 class Citation(Strict):
-    """Where a rule or concept comes from.
+    """Where a rule or concept comes from, with a verbatim quote that supports it.
 
     `source: review` (the default) needs a section or a figure of the review.
     `source: domain_notes` marks a fact beyond the review and needs `detail`
-    naming the original source as given in shared/domain-notes.md.
+    naming the original source as given in shared/domain-notes.md; its `section` is the
+    `## ` heading of the notes under which the entry stands (e.g. "Drugs").
+    `quote` is a short verbatim excerpt (4-30 words, no ellipsis) of the cited section
+    (for the domain notes: of one entry under that heading); `pumpdx kb lint --sources`
+    checks that the source text contains it.
     """
 
     source: Literal["review", "trial_chapter", "domain_notes"] = "review"
     section: str | None = None
     figure: str | None = None
     detail: str | None = None
+    quote: str | None = Field(
+        None,
+        description=(
+            "A verbatim excerpt of the cited section (4-30 words, no ellipsis), matched "
+            "case-insensitively after whitespace, quote and dash normalisation."
+        ),
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Citation:
@@ -40,6 +55,10 @@ class Citation(Strict):
             raise ValueError("a trial_chapter citation needs a section")
         if self.source == "domain_notes" and not self.detail:
             raise ValueError("a domain_notes citation needs detail naming the original source")
+        if self.quote is not None:
+            problem = quote_problem(self.quote)
+            if problem:
+                raise ValueError(problem)
         return self
 
     def label(self) -> str:
@@ -54,6 +73,17 @@ class Citation(Strict):
             parts.append(f"Fig. {self.figure}")
         text = "Review " + ", ".join(parts)
         return f"{text} ({self.detail})" if self.detail else text
+
+
+def quote_problem(quote: str) -> str | None:
+    """Why a quote is not in the agreed form (4-30 words, no ellipsis), or None."""
+    if any(e in quote for e in _ELLIPSES):
+        return "a quote is one verbatim excerpt: no ellipsis ('...') inside it"
+    words = len(quote.split())
+    low, high = QUOTE_WORDS
+    if not low <= words <= high:
+        return f"a quote has {low}-{high} words; this one has {words}"
+    return None
 
 
 class ParamRef(Strict):
@@ -286,9 +316,37 @@ class SignFile(Strict):
 
 
 class SourceInfo(Strict):
+    """A document that may be cited, and how `kb lint --sources` finds its sections.
+
+    layout `numbered`: a heading line, then a line holding only the section number,
+    then the section's paragraphs (up to the next heading or `ends_at`); figure captions
+    are lines "Figure N. caption". layout `anchored`: each section starts at the line
+    beginning with its `starts` words and runs to the next section's start or `ends_at`.
+    layout `notes`: the domain notes: `## heading` sections of `- ` entries; the text
+    is the file given by `--notes` (default: domain-notes.md beside the sources folder).
+    """
+
     title: str
+    file: str | None = Field(None, pattern=r"^[^/\\]+$",
+                             description="File name of the text in the sources folder.")
+    layout: Literal["numbered", "anchored", "notes"] = "numbered"
+    starts: dict[str, str] = Field(
+        default_factory=dict, description="anchored layout: section -> its first words.")
+    ends_at: str | None = Field(
+        None, description="First words of the line where the last section's text ends.")
     sections: dict[str, str] = Field(default_factory=dict)
     figures: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _findable(self) -> SourceInfo:
+        unknown = sorted(set(self.starts) - set(self.sections))
+        if unknown:
+            raise ValueError(f"starts names sections not in `sections`: {', '.join(unknown)}")
+        if self.layout == "anchored" and set(self.starts) != set(self.sections):
+            missing = sorted(set(self.sections) - set(self.starts))
+            raise ValueError(f"anchored layout: `starts` needs every section; missing: "
+                             f"{', '.join(missing)}")
+        return self
 
 
 class SourceFile(Strict):

@@ -21,6 +21,7 @@ from .fixtures.minikb import make_kb
 
 RULES = "rules/volume_check.yaml"
 SHOWN = f"mini_kb/{RULES}"
+HIGHER_CITE = 'cite: [{section: "7.3", quote: "higher than expected or as expected is recorded"}]'
 
 
 def line_of(root: Path, rel: str, text: str, after: str = "") -> int:
@@ -31,7 +32,7 @@ def line_of(root: Path, rel: str, text: str, after: str = "") -> int:
 
 
 def issues_of(root: Path) -> list[KBIssue]:
-    _version, issues = lint_dir(root)
+    _version, issues, _quotes = lint_dir(root)
     return issues
 
 
@@ -68,7 +69,7 @@ def test_typo_in_a_field_name_names_file_line_and_rule(tmp_path: Path) -> None:
 
 def test_missing_citation_names_the_rule(tmp_path: Path) -> None:
     root = broken(tmp_path, {RULES: [(
-        '    cite: [{section: "7.3"}]\n    branch: "Step 3: volume higher',
+        '    ' + HIGHER_CITE + '\n    branch: "Step 3: volume higher',
         '    branch: "Step 3: volume higher')]})
     [issue] = [i for i in issues_of(root) if i.file == SHOWN]
     assert (issue.file, issue.line, issue.rule_id) == (
@@ -94,8 +95,8 @@ def test_unknown_concept_names_the_line_of_the_action(tmp_path: Path) -> None:
      "vc_nearly_empty", "unknown parameter 'low_reservoir_alarm'"),
     ("where: {direction: higher}", "where: {direction: upward}",
      "vc_higher", "volume_discrepancy.direction = 'upward' is not allowed"),
-    ('cite: [{section: "7.3"}]\n    branch: "Step 3: volume higher',
-     'cite: [{section: "7.7"}]\n    branch: "Step 3: volume higher',
+    (HIGHER_CITE + '\n    branch: "Step 3: volume higher',
+     HIGHER_CITE.replace('"7.3"', '"7.7"') + '\n    branch: "Step 3: volume higher',
      "vc_higher", "section '7.7' does not exist in review"),
     ("  - id: vc_higher", "  - id: vc_lower", "vc_lower", "duplicate rule id"),
 ])
@@ -114,7 +115,8 @@ def test_all_errors_of_all_files_in_one_run(tmp_path: Path) -> None:
     root = broken(tmp_path, {
         RULES: [("where: {measured_volume_ml: {le:", "where: {measured_volum_ml: {le:"),
                 ("conclude: volume_higher", "conclude: volume_highr")],
-        "rules/triage.yaml": [('    cite: [{section: "7.1"}]\n    salience: 100',
+        "rules/triage.yaml": [('    cite: [{section: "7.1", quote: "Withdrawal needs supportive '
+                               'care first"}]\n    salience: 100',
                                "    salience: 100")],
     })
     issues = issues_of(root)

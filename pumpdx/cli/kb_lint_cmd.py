@@ -3,7 +3,11 @@
 First the load errors (format, unknown names, citations); when the KB loads, the
 semantic checks of pumpdx.kb.lint (rules that can never fire, concepts no rule
 concludes, facts no rule reads, duplicate conditions, unused parameters, ...).
-Exit code 1 when there is any problem.
+With --sources DIR (the folder holding the source texts, e.g. ../shared/seeds), also
+every citation's quote against the text of the section it cites (the domain notes
+from --notes FILE, default DIR/../domain-notes.md), and the share of citations that
+carry a quote. Exit code 1 when there is any problem; 2 when a folder or source text
+cannot be read.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from pumpdx.kb.issues import KBIssue, KBLoadError
 from pumpdx.kb.lint import lint_kb
 from pumpdx.kb.loader import default_kb_dir, load_kb
+from pumpdx.kb.quotecheck import QuoteReport, check_quotes
+from pumpdx.kb.sourcetext import SourceTextError, load_sources
 
 from .common import EXIT_FAILED, EXIT_OK, CommandError
 
@@ -28,6 +34,11 @@ def register(kb_sub: Any) -> None:
                           description=__doc__)
     p.add_argument("kb_dir", nargs="?", type=Path, metavar="KB_DIR",
                    help="knowledge-base folder (default: the shipped one)")
+    p.add_argument("--sources", type=Path, metavar="DIR",
+                   help="folder with the source texts (e.g. ../shared/seeds): check every "
+                        "citation's quote against the section it cites")
+    p.add_argument("--notes", type=Path, metavar="FILE",
+                   help="the domain notes (default: DIR/../domain-notes.md; needs --sources)")
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
     p.set_defaults(handler=run)
 
@@ -46,29 +57,52 @@ def without_union_noise(issues: list[KBIssue]) -> list[KBIssue]:
     return [i for i in issues if not (_UNION_NOISE.search(i.message) and place(i) in real)]
 
 
-def lint_dir(kb_dir: Path | None) -> tuple[str | None, list[KBIssue]]:
-    """(KB version or None when it does not load, every problem)."""
+def lint_dir(kb_dir: Path | None, sources: Path | None = None, notes: Path | None = None
+             ) -> tuple[str | None, list[KBIssue], QuoteReport | None]:
+    """(KB version or None when it does not load, every problem, the quote check when
+    `sources` is given and the KB loads)."""
     if kb_dir is not None and not kb_dir.is_dir():
         raise CommandError(f"{kb_dir}: knowledge-base folder not found")
+    if notes is not None and sources is None:
+        raise CommandError("--notes needs --sources (the folder with the source texts)")
     try:
         kb = load_kb(kb_dir)
     except KBLoadError as exc:
-        return None, without_union_noise(list(exc.issues))
-    return kb.version, lint_kb(kb)
+        return None, without_union_noise(list(exc.issues)), None
+    issues = lint_kb(kb)
+    if sources is None:
+        return kb.version, issues, None
+    try:
+        texts = load_sources(kb.sources, sources, notes)
+    except SourceTextError as exc:
+        raise CommandError(str(exc)) from None
+    report = check_quotes(kb, texts)
+    return kb.version, sorted(issues + report.issues), report
+
+
+def _coverage_line(report: QuoteReport) -> str:
+    return (f"quotes: {report.quoted} of {report.citations} citations carry a quote "
+            f"({report.share:.1f} %)")
 
 
 def run(args: argparse.Namespace) -> int:
-    version, issues = lint_dir(args.kb_dir)
+    version, issues, report = lint_dir(args.kb_dir, args.sources, args.notes)
     shown = str(args.kb_dir or default_kb_dir())
     if args.json:
-        print(json.dumps({
+        out: dict[str, Any] = {
             "kb_dir": shown, "kb_version": version, "loads": version is not None,
             "issues": [{"file": i.file, "line": i.line, "rule_id": i.rule_id,
                         "message": i.message, "check": i.check} for i in issues],
-        }, indent=2))
+        }
+        if report is not None:
+            out["quotes"] = {"citations": report.citations, "quoted": report.quoted,
+                             "share_percent": round(report.share, 1)}
+        print(json.dumps(out, indent=2))
         return EXIT_FAILED if issues else EXIT_OK
     for issue in issues:
         print(f"{issue}  [{issue.check}]")
+    if report is not None:
+        print(_coverage_line(report))
     if version is None:
         print(f"{shown}: {len(issues)} load error(s); the semantic checks run once it loads")
     elif issues:
