@@ -4,8 +4,8 @@ A citation is supported when its `quote` is found (see sourcetext.normalise) in 
 of the place it cites: for the review and the trial chapter, the cited section's own text
 (or, for a figure-only citation, the figure's caption); for the domain notes, one entry
 under the cited `## ` heading that is not UNCONFIRMED. `pumpdx kb lint --sources DIR`
-reports each quote that is not found (check `quote`) and the share of citations that
-carry a quote.
+reports each quote that is not found and each citation without a quote (check `quote`),
+and the share of citations that carry a quote.
 """
 
 from __future__ import annotations
@@ -75,9 +75,11 @@ def _place(c: Citation) -> str:
 
 
 def quote_problem(c: Citation, texts: dict[str, SourceText]) -> str | None:
-    """Why the quote of a citation is not supported by the text it cites, or None."""
+    """Why the quote of a citation is missing or not supported by the text it cites, or
+    None."""
     if c.quote is None:
-        return None
+        return (f"citation of {_place(c)} has no quote: add a verbatim excerpt (4-30 words) "
+                "of the cited text that supports it")
     text = texts.get(c.source)
     if text is None:
         return f"no text for source '{c.source}' (sources.yaml names no file for it)"

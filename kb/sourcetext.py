@@ -5,8 +5,10 @@ notes from their own file) and cuts it into sections by the source's `layout`:
 
     numbered   a heading line, then a line holding only the section number ("5.1"), then
                the section's paragraphs, up to the next section's heading or `ends_at`.
-               A section's text is its own paragraphs: 7.3 is not part of 7.
-               Figure captions are lines "Figure N. caption" (or "Fig. N: caption").
+               A section's text is its own paragraphs: 7.3 is not part of 7. A figure's
+               caption is the text between its two marks "Fig. N" inside a paragraph
+               ("...[5].Fig. 1. Intrathecal drug delivery system in situ...space.Fig. 1";
+               a reference "(Fig. 1)" is no mark); captions are cut out of the section.
     anchored   each section starts at the line that begins with its `starts` words and
                runs to the next section's start (in file order) or `ends_at`.
     notes      the domain notes: `## heading` sections of `- ` entries (an entry goes
@@ -38,7 +40,7 @@ _PLAIN = str.maketrans({
 })
 _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
-_CAPTION = re.compile(r"^(?:Figure|Fig\.)\s*(\d+)\s*[.:|]\s+(\S.*)$")
+_FIGURE_MARK = re.compile(r"(?<![(\w])Fig\.\s?(\d+)(?!\d)")
 UNCONFIRMED = "UNCONFIRMED"
 
 
@@ -124,11 +126,33 @@ def split_numbered(lines: list[str], info: SourceInfo, out: SourceText) -> None:
         if section in out.sections:
             out.problems.append(f"section {section} occurs twice in the text")
             continue
-        out.sections[section] = [Entry(normalise(" ".join(lines[i + 1:stop])))]
-    for line in lines:
-        m = _CAPTION.match(line.strip())
-        if m:
-            out.captions.setdefault(m.group(1), normalise(m.group(2)))
+        text = cut_captions("\n".join(lines[i + 1:stop]), out.captions)
+        out.sections[section] = [Entry(normalise(text))]
+
+
+def cut_captions(text: str, captions: dict[str, str]) -> str:
+    """The text without its figure captions, which go (normalised) into `captions`.
+
+    A caption runs from a figure's first mark "Fig. N" to its second one; a mark
+    without a partner is left in the text."""
+    opened: dict[str, tuple[int, int]] = {}
+    spans: list[tuple[int, int]] = []
+    for m in _FIGURE_MARK.finditer(text):
+        figure = m.group(1)
+        if figure not in opened:
+            opened[figure] = (m.start(), m.end())
+            continue
+        start, body = opened.pop(figure)
+        caption = text[body:m.start()].strip(" .:*\n")
+        captions.setdefault(figure, normalise(caption))
+        spans.append((start, m.end()))
+    kept, at = [], 0
+    for start, end in sorted(spans):
+        if start >= at:
+            kept.append(text[at:start])
+            at = end
+    kept.append(text[at:])
+    return " ".join(kept)
 
 
 def split_anchored(lines: list[str], info: SourceInfo, out: SourceText) -> None:

@@ -50,6 +50,7 @@ def test_every_shipped_citation_is_supported_by_its_source_text() -> None:
     assert report is not None
     assert [str(i) for i in issues if i.check == "quote"] == []
     assert report.citations > 500
+    assert report.quoted == report.citations
 
 
 # -- the fixture: what passes ---------------------------------------------------------
@@ -94,6 +95,19 @@ def test_invented_quote_fails_for_a_concept_and_a_parameter(tmp_path: Path) -> N
         ("mini_kb/concepts/mini.yaml", "suspected_overinfusion"),
         ("mini_kb/parameters.yaml", "consequential_discrepancy_ml")]
     assert all("quote not found in review §5.1" in i.message for i in issues)
+
+
+def test_a_citation_without_a_quote_is_an_error_and_lowers_the_share(tmp_path: Path) -> None:
+    root = make_kb(tmp_path, edits={RULES: [
+        ('cite: [{section: "7.3", quote: "A volume lower than expected"}]',
+         'cite: [{section: "7.3"}]')]})
+    issues = quote_issues(root)
+    assert [(i.rule_id, i.line) for i in issues] == [
+        ("vc_lower", line_of(root, RULES, 'cite: [{section: "7.3"}]'))]
+    assert "citation of review §7.3 has no quote" in issues[0].message
+    _version, _issues, report = lint_dir(root, SEEDS)
+    assert report is not None and report.quoted == report.citations - 1
+    assert report.share < 100
 
 
 def test_text_outside_every_section_does_not_support_a_quote(tmp_path: Path) -> None:
@@ -147,15 +161,23 @@ def test_domain_notes_quote_under_the_wrong_heading_or_without_one_fails(
     assert "names the heading its entry stands under" in quote_issues(nameless)[0].message
 
 
-def test_figure_citations_use_the_caption_only_when_no_section_is_cited(
-        tmp_path: Path) -> None:
+def test_figure_captions_support_figure_citations_only(tmp_path: Path) -> None:
+    # the fixture's Fig. 8 caption stands inside 7.10 between two marks "Fig. 8"; Fig. 11
+    # is only referred to "(Fig. 11)" and has no caption
     cited = 'section: "7.10", figure: "8", quote: "Loss of therapy goes to the volume check"'
-    caption = make_kb(tmp_path, name="caption", edits={"rules/triage.yaml": [
-        (cited, 'figure: "8", quote: "Loss of therapy algorithm of the fixture"')]})
-    assert quote_issues(caption) == []
-    no_caption = make_kb(tmp_path, name="nocaption", edits={"rules/triage.yaml": [
-        (cited, 'figure: "11", quote: "Loss of therapy algorithm of the fixture"')]})
-    assert "figure 11 has no caption" in quote_issues(no_caption)[0].message
+    caption = "Loss of therapy algorithm of the fixture"
+    for name, citation, problem in [
+        ("figure", f'figure: "8", quote: "{caption}"', None),
+        ("both", f'section: "7.10", figure: "8", quote: "{caption}"', None),
+        ("section", f'section: "7.10", quote: "{caption}"', "quote not found in review §7.10"),
+        ("nocaption", f'figure: "11", quote: "{caption}"', "figure 11 has no caption"),
+    ]:
+        root = make_kb(tmp_path, name=name, edits={"rules/triage.yaml": [(cited, citation)]})
+        messages = [i.message for i in quote_issues(root)]
+        if problem is None:
+            assert messages == [], name
+        else:
+            assert len(messages) == 1 and problem in messages[0], (name, messages)
 
 
 def test_a_section_listed_in_sources_yaml_but_missing_from_the_text_is_reported(
