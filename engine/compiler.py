@@ -8,17 +8,16 @@ network is built in __init__), so callers build once and reset() per case.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from typing import Any
 
+from pumpdx.kb.fieldtest import field_predicate
 from pumpdx.kb.loader import KnowledgeBase, LoadedRule
 from pumpdx.kb.schema import (
     AllCondition,
     AnyCondition,
     FieldTest,
     NotCondition,
-    ParamRef,
     PatternCondition,
 )
 
@@ -26,41 +25,10 @@ from .compat import experta
 from .factclasses import fact_class
 from .runtime import TracingEngine
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
-    "gt": operator.gt, "ge": operator.ge,
-}
-
-
-def _resolve(value: Any, params: dict[str, Any]) -> Any:
-    return params[value.param] if isinstance(value, ParamRef) else value
-
 
 def _predicate(test: FieldTest, params: dict[str, Any]) -> Callable[[Any], bool]:
-    checks: list[tuple[str, Any]] = []
-    for op in _OPS:
-        value = getattr(test, op)
-        if value is not None:
-            checks.append((op, _resolve(value, params)))
-    members = frozenset(test.in_) if test.in_ is not None else None
-    excluded = frozenset(test.not_in) if test.not_in is not None else None
-    present = test.present
-
-    def check(value: Any) -> bool:
-        if present is not None and (value is not None) != present:
-            return False
-        if value is None:
-            # a missing value passes only presence tests and `ne`/`not_in`
-            if members is not None or any(op not in ("ne",) for op, _ in checks):
-                return False
-            return True
-        if members is not None and value not in members:
-            return False
-        if excluded is not None and value in excluded:
-            return False
-        return all(_OPS[op](value, operand) for op, operand in checks)
-
-    return check
+    """The field test's meaning is defined once, in pumpdx.kb.fieldtest."""
+    return field_predicate(test, params)
 
 
 def _is_present(value: Any) -> bool:

@@ -14,6 +14,11 @@ what the author meant:
     calculation           a calculation reads a parameter it does not declare, or one
                           the KB does not have
     branch                a `branch` naming a figure or step the review does not have
+    absent_finding        a test that reads a finding that can be missing (not entered)
+                          without saying what a missing finding means: `ne` / `not_in`
+                          (a missing value passes them) or a field test inside `not:`
+                          (the `not` holds when the finding is missing); and a rule that
+                          acts on a missing finding (`if_missing`) without notes saying why
 
 Each check is a small function returning KBIssues with file:line and rule id.
 """
@@ -34,6 +39,12 @@ import yaml
 
 from . import calculations
 from .facts import registry
+from .fieldtest import (
+    COMPARISONS,
+    field_predicate,
+    says_what_missing_means,
+    uses_negative_test,
+)
 from .issues import KBIssue, display_path
 from .loader import KnowledgeBase, LoadedRule
 from .schema import (
@@ -274,40 +285,9 @@ def _producers(kb: KnowledgeBase, rules: list[LoadedRule],
     return out
 
 
-def _number(value: Any, params: Mapping[str, Any]) -> Any:
-    if isinstance(value, ParamRef):
-        return params.get(value.param)
-    return value
-
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda a, b: bool(a == b), "ne": lambda a, b: bool(a != b),
-    "lt": lambda a, b: bool(a < b), "le": lambda a, b: bool(a <= b),
-    "gt": lambda a, b: bool(a > b), "ge": lambda a, b: bool(a >= b),
-}
-
-
 def _test_passes(test: FieldTest, value: Any, params: Mapping[str, Any]) -> bool:
-    """The compiler's field-test semantics (engine/compiler.py), on one known value."""
-    if test.present is not None and (value is not None) != test.present:
-        return False
-    ops = [(op, _number(getattr(test, op), params)) for op in _COMPARE
-           if getattr(test, op) is not None]
-    if value is None:
-        return test.in_ is None and all(op == "ne" for op, _ in ops)
-    if test.in_ is not None and value not in test.in_:
-        return False
-    if test.not_in is not None and value in test.not_in:
-        return False
-    for op, operand in ops:
-        if operand is None or isinstance(operand, dict):
-            continue  # a missing or table parameter: the loader reports it
-        try:
-            if not _COMPARE[op](value, operand):
-                return False
-        except TypeError:
-            continue
-    return True
+    """The compiler's field-test semantics (pumpdx.kb.fieldtest), on one possible value."""
+    return field_predicate(test, params, lenient=True)(value)
 
 
 def value_can_pass(spec: Any, values: Values, params: Mapping[str, Any]) -> bool:
@@ -502,7 +482,7 @@ def check_unused_parameters(ctx: LintContext) -> list[KBIssue]:
         for cond, _loc in iter_patterns(list(lr.rule.when), ("when",)):
             for spec in cond.where.values():
                 if isinstance(spec, FieldTest):
-                    used.update(v.param for op in _COMPARE
+                    used.update(v.param for op in COMPARISONS
                                 if isinstance(v := getattr(spec, op), ParamRef))
     for name in _computed(kb):
         used.update(calculations.CALCULATION_PARAMS.get(name, ()))
@@ -583,6 +563,72 @@ def check_branches(ctx: LintContext) -> list[KBIssue]:
     return issues
 
 
+def iter_polar_patterns(conds: list[Any], loc: Loc, negated: bool = False
+                        ) -> Iterator[tuple[PatternCondition, Loc, bool]]:
+    """Every fact pattern with its location and whether it sits under an odd number of
+    `not:` (a negated pattern: the rule needs it NOT to match)."""
+    for i, cond in enumerate(conds):
+        here = (*loc, i)
+        if isinstance(cond, PatternCondition):
+            yield cond, here, negated
+        elif isinstance(cond, NotCondition):
+            yield from iter_polar_patterns(cond.not_, (*here, "not"), not negated)
+        elif isinstance(cond, AnyCondition):
+            yield from iter_polar_patterns(cond.any, (*here, "any"), negated)
+        elif isinstance(cond, AllCondition):
+            yield from iter_polar_patterns(cond.all, (*here, "all"), negated)
+
+
+def absent_finding_problem(spec: Any, negated: bool) -> str | None:
+    """Why a test on a field that can be missing is ambiguous about a missing finding."""
+    if isinstance(spec, str) and spec.startswith("$"):
+        return None  # a variable binds a present value only
+    if isinstance(spec, FieldTest):
+        if says_what_missing_means(spec):
+            return None
+        if not negated and uses_negative_test(spec):
+            return ("a missing (not entered) value passes `ne` / `not_in`, so the rule "
+                    "reads an unknown finding as a negative one; add `if_missing: fail` "
+                    "(the finding must be entered) or `if_missing: pass` (absence is "
+                    "deliberately enough: say why in the rule's notes)")
+        if not negated:
+            return None
+    if not negated:
+        return None
+    return ("inside `not:` this test makes the rule fire when the finding was not entered "
+            "(unknown read as \"no\"); write the test as {eq: ..., if_missing: pass} (an "
+            "unknown finding also blocks the rule) or {eq: ..., if_missing: fail} (absence "
+            "is deliberately read as \"no\": say why in the rule's notes)")
+
+
+def _acts_on_absence(spec: Any, negated: bool) -> bool:
+    if not isinstance(spec, FieldTest) or spec.if_missing is None:
+        return False
+    return (spec.if_missing == "pass") != negated
+
+
+def check_absent_findings(ctx: LintContext) -> list[KBIssue]:
+    issues = []
+    for lr in ctx.kb.rules:
+        for cond, loc, negated in iter_polar_patterns(list(lr.rule.when), ("when",)):
+            ft = ctx.kb.fact_types.get(cond.fact)
+            for name, spec in cond.where.items():
+                field = ft.fields.get(name) if ft is not None else None
+                if field is None or not field.optional:
+                    continue
+                where = (*loc, "where", name)
+                problem = absent_finding_problem(spec, negated)
+                if problem is not None:
+                    issues.append(ctx.rule_issue(
+                        lr, where, f"{cond.fact}.{name} can be missing: {problem}",
+                        "absent_finding"))
+                elif _acts_on_absence(spec, negated) and not (lr.rule.notes or "").strip():
+                    issues.append(ctx.rule_issue(
+                        lr, where, f"the rule acts on a missing {cond.fact}.{name} "
+                        "(if_missing); its notes must say why that is safe", "absent_finding"))
+    return issues
+
+
 CHECKS: dict[str, Callable[[LintContext], list[KBIssue]]] = {
     "never_fires": check_never_fires,
     "unused_concept": check_unused_concepts,
@@ -591,6 +637,7 @@ CHECKS: dict[str, Callable[[LintContext], list[KBIssue]]] = {
     "unused_parameter": check_unused_parameters,
     "calculation": check_calculations,
     "branch": check_branches,
+    "absent_finding": check_absent_findings,
 }
 
 

@@ -108,11 +108,19 @@ class FieldTest(Strict):
     in_: list[Scalar] | None = Field(None, alias="in", min_length=1)
     not_in: list[Scalar] | None = Field(None, min_length=1)
     present: bool | None = None
+    if_missing: Literal["pass", "fail"] | None = Field(
+        None,
+        description="What the test does when the finding was not entered (unknown): "
+                    "'pass' (the rule acts on its absence; say why in the rule's notes) or "
+                    "'fail' (the finding must be entered). See pumpdx.kb.fieldtest.")
 
     @model_validator(mode="after")
     def _not_empty(self) -> FieldTest:
-        if not self.model_fields_set:
+        if not self.model_fields_set - {"if_missing"}:
             raise ValueError("empty test: use eq, ne, lt, le, gt, ge, in, not_in or present")
+        if self.if_missing is not None and self.present is not None:
+            raise ValueError("if_missing says what a missing finding does; present already "
+                             "says it: use one of them")
         return self
 
 

@@ -11,7 +11,13 @@ from .catheter import CapAspiration, DiagnosticBolus
 from .drugs import Drug
 from .exposures import Exposure
 from .imaging import Imaging
-from .interrogation import AudibleAlarm, Interrogation
+from .interrogation import (
+    LOGGED_ALARMS_OF,
+    MANUFACTURERS_WITHOUT_MOTOR,
+    AudibleAlarm,
+    Interrogation,
+    MotorStall,
+)
 from .labs import Labs
 from .presentation import Presentation
 from .pump import Pump
@@ -48,6 +54,7 @@ class Case(Finding):
                 raise ValueError("reservoir.last_refill_date is after assessment_date")
         if self.pump is None and self.trial is None:
             raise ValueError("a case needs a pump (troubleshooting) or a trial (trial planning)")
+        self._device_specific_interrogation()
         agents = [d.agent for d in self.drugs]
         if len(agents) != len(set(agents)):
             raise ValueError("drugs: each agent may appear once")
@@ -56,6 +63,24 @@ class Case(Finding):
             raise ValueError("cap_aspiration.result is given for a pump recorded with "
                              "has_catheter_access_port: false")
         return self
+
+    def _device_specific_interrogation(self) -> None:
+        """Logged alarms and motor status must exist on the pump's make (review 2.1, 4.1)."""
+        pump, interrogation = self.pump, self.interrogation
+        if pump is None or pump.manufacturer is None or interrogation is None:
+            return
+        maker = str(pump.manufacturer)
+        allowed = LOGGED_ALARMS_OF[maker]
+        for alarm in interrogation.alarms_logged:
+            if alarm not in allowed:
+                names = ", ".join(str(a) for a in allowed) or "none (the review describes no "\
+                    "alarms for this pump)"
+                raise ValueError(f"interrogation.alarms_logged: '{alarm}' is not an alarm of "
+                                 f"a {maker} pump; allowed for {maker}: {names}")
+        if maker in MANUFACTURERS_WITHOUT_MOTOR and interrogation.motor_stall not in (
+                None, MotorStall.none):
+            raise ValueError(f"interrogation.motor_stall: a {maker} (Prometra) pump is "
+                             "valve-gated and has no motor; leave motor_stall out")
 
     def days_since_refill(self) -> float | None:
         """Days since the last refill, from hours or from the two dates."""

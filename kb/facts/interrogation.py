@@ -24,6 +24,19 @@ class LoggedAlarm(StrEnum):
     critical_error = "critical_error"
 
 
+# The alarms each manufacturer's pumps have (review 2.1: "The pattern, frequency, and
+# urgency of the alarm depend on the manufacturer and device model"). The review
+# describes no alarms of other pumps (MedStream).
+LOGGED_ALARMS_OF: dict[str, tuple[LoggedAlarm, ...]] = {
+    "medtronic": (LoggedAlarm.critical, LoggedAlarm.non_critical),
+    "flowonix": (LoggedAlarm.low_reservoir, LoggedAlarm.critical_error),
+    "other": (),
+}
+# Pumps without a motor: Prometra pumps are valve-gated (review 4.1: "the pump valves
+# being open"), so an interrogation reports no motor stall for them.
+MANUFACTURERS_WITHOUT_MOTOR = ("flowonix",)
+
+
 class Interrogation(Finding):
     performed: bool = True
     motor_stall: MotorStall | None = None

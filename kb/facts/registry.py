@@ -36,6 +36,8 @@ FieldKind = Literal["number", "integer", "boolean", "text", "choice"]
 class FieldSpec:
     kind: FieldKind
     choices: tuple[str, ...] = ()
+    # The value can be missing (a finding not entered: unknown, never "no").
+    optional: bool = False
 
     def describe(self) -> str:
         if self.kind == "choice":
@@ -60,7 +62,10 @@ def _spec_of(annotation: Any) -> FieldSpec | None:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) != 1:
             return None
-        return _spec_of(args[0])
+        spec = _spec_of(args[0])
+        if spec is None or len(args) == len(typing.get_args(annotation)):
+            return spec
+        return FieldSpec(spec.kind, spec.choices, optional=True)
     if origin is list:
         return None
     if isinstance(annotation, type):
@@ -97,6 +102,7 @@ def _choice(enum: type[Enum]) -> FieldSpec:
 NUMBER = FieldSpec("number")
 BOOLEAN = FieldSpec("boolean")
 TEXT = FieldSpec("text")
+OPTIONAL_NUMBER = FieldSpec("number", optional=True)
 
 
 def build_fact_types(algorithms: tuple[str, ...], concept_ids: tuple[str, ...],
@@ -107,10 +113,11 @@ def build_fact_types(algorithms: tuple[str, ...], concept_ids: tuple[str, ...],
         FactType("drug", {
             "agent": _choice(Agent),
             "agent_class": FieldSpec("choice", agent_classes),
-            "lipophilic": BOOLEAN,
-            "concentration_mg_per_ml": NUMBER,
-            "daily_dose_mg_per_day": NUMBER,
-            "daily_dose_mcg_per_day": NUMBER,
+            # lipophilicity where the review states it (kb/drugs.yaml), else missing
+            "lipophilic": FieldSpec("boolean", optional=True),
+            "concentration_mg_per_ml": OPTIONAL_NUMBER,
+            "daily_dose_mg_per_day": OPTIONAL_NUMBER,
+            "daily_dose_mcg_per_day": OPTIONAL_NUMBER,
         }, "input", "One drug in the reservoir (class and lipophilicity from kb/drugs.yaml).",
             "drugs[]"),
         FactType("presentation", {"kind": _choice(Problem)}, "input",
@@ -130,7 +137,8 @@ def build_fact_types(algorithms: tuple[str, ...], concept_ids: tuple[str, ...],
                  "One alarm in the event log.", "interrogation.alarms_logged[]"),
         FactType("audible_alarm", _fields_of(AudibleAlarm), "input",
                  "The alarm as heard.", "audible_alarm"),
-        FactType("reservoir", {**_fields_of(Reservoir), "days_since_refill": NUMBER}, "input",
+        FactType("reservoir", {**_fields_of(Reservoir), "days_since_refill": OPTIONAL_NUMBER},
+                 "input",
                  "Reservoir data (days_since_refill is computed from the dates or hours).",
                  "reservoir"),
         FactType("cap_aspiration", _fields_of(CapAspiration), "input",
