@@ -51,6 +51,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from pumpdx.kb.facts import Case, Drug, Pump, Trial
+from pumpdx.kb.facts.interrogation import LOGGED_ALARMS_OF, MANUFACTURERS_WITHOUT_MOTOR
 from pumpdx.kb.facts.pump import MANUFACTURER_OF, RESERVOIR_SIZES_ML
 from pumpdx.kb.loader import default_kb_dir
 
@@ -278,12 +279,28 @@ def _fix_case(draw: Draw, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("pump") is None and data.get("trial") is None:
         data["pump"] = draw(model_dicts(Pump))
     pump, cap = data.get("pump") or {}, data.get("cap_aspiration") or {}
+    _fix_device_interrogation(pump, data.get("interrogation"))
     if pump.get("has_catheter_access_port") is False and cap.get("result") is not None:
         if draw(st.booleans()):
             pump["has_catheter_access_port"] = True
         else:
             del cap["result"]
     return data
+
+
+def _fix_device_interrogation(pump: dict[str, Any], interrogation: dict[str, Any] | None
+                              ) -> None:
+    """Logged alarms of the pump's manufacturer only; no motor stall on a Prometra."""
+    maker = pump.get("manufacturer") or MANUFACTURER_OF.get(pump.get("model") or "")
+    if maker is None or interrogation is None:
+        return
+    allowed = {str(a) for a in LOGGED_ALARMS_OF[maker]}
+    if "alarms_logged" in interrogation:
+        interrogation["alarms_logged"] = [a for a in interrogation["alarms_logged"]
+                                          if a in allowed]
+    if maker in MANUFACTURERS_WITHOUT_MOTOR and interrogation.get("motor_stall") not in (
+            None, "none"):
+        del interrogation["motor_stall"]
 
 
 def _fix_trial(draw: Draw, data: dict[str, Any]) -> dict[str, Any]:

@@ -271,7 +271,7 @@ MUTATIONS = {
     # completeness: an unknown granuloma concern no longer gives "not recommended"
     "not-recommended rule reads only an explicit concern": (
         "rules/catheter_evaluation.yaml",
-        "            where: {granuloma_concern: {ne: false}}",
+        "            where: {granuloma_concern: {ne: false, if_missing: pass}}",
         "            where: {granuloma_concern: true}"),
 }
 

@@ -172,10 +172,11 @@ LOT_MUTATIONS: dict[str, Mutation] = {
         ("        where: {noticeable_response_expected: true}\n",
          "        where: {noticeable_response_expected: {ne: false}}\n")]),
     "no response read as catheter malfunction when none was expected": (LOT, [
-        ("where: {response: none, noticeable_response_expected: {ne: false}}",
+        ("where: {response: none, noticeable_response_expected: {ne: false, if_missing: pass}}",
          "where: {response: none}")]),
     "refill with a permanent stall and no replacement guard": (LOT, [
-        ("      - not: {fact: interrogation, where: {motor_stall: permanent}}\n", ""),
+        ("      - not: {fact: interrogation, where: {motor_stall: {eq: permanent, "
+         "if_missing: fail}}}\n", ""),
         ("                   surgical_pump_replacement, pump_replacement_end_of_service,\n",
          "                   pump_replacement_end_of_service,\n")]),
     "lower volume read as under-delivery": (LOT, [
