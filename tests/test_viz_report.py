@@ -14,7 +14,7 @@ from pumpdx.engine.assess import Assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.engine.inputs import load_case
 from pumpdx.kb.loader import KnowledgeBase
-from pumpdx.viz.report import html_report
+from pumpdx.viz.report import cited_quotes, html_report
 
 from .conftest import CASES_DIR
 
@@ -103,6 +103,21 @@ def test_report_holds_the_whole_audit(case: str, assessments: dict[str, Assessme
     assert all(u.startswith("#") and u[1:] in o.ids for u in o.urls)
     assert {"script", "link", "img", "iframe", "object"}.isdisjoint(o.tags)
     assert not re.search(r"(?i)url\(|@import|https?://", page)
+
+
+def test_report_quotes_the_source_text_behind_each_conclusion(
+        assessments: dict[str, Assessment], kb: KnowledgeBase) -> None:
+    for a in assessments.values():
+        page = html_report(a, kb, generated_at=WHEN)
+        for c in a.conclusions:
+            pairs = cited_quotes(c, kb)
+            concept_quotes = {cite.quote for cite in kb.concepts[c.id].cite}
+            assert concept_quotes <= {quote for _label, quote in pairs}, c.id
+            for label, quote in pairs:
+                assert f"{html.escape(label)}</span> &ldquo;{html.escape(quote)}&rdquo;" in page
+    # without the knowledge base there is nothing to quote, and nothing is invented
+    a = next(iter(assessments.values()))
+    assert "quoted sources" not in html_report(a, None, generated_at=WHEN)
 
 
 def test_report_embeds_the_graph(assessments: dict[str, Assessment], kb: KnowledgeBase) -> None:

@@ -94,14 +94,39 @@ def _kv_table(data: dict[str, Any]) -> str:
     return f'<table class="kv">{rows}</table>'
 
 
-def _conclusion_html(c: Conclusion) -> str:
+def cited_quotes(c: Conclusion, kb: KnowledgeBase | None) -> list[tuple[str, str]]:
+    """(citation label, verbatim quote) of the concept and of the rules that drew it, in
+    that order, each pair once: the source text an auditor can check the conclusion
+    against."""
+    if kb is None:
+        return []
+    cites = list(kb.concepts[c.id].cite) if c.id in kb.concepts else []
+    for rule_id in c.rules:
+        try:
+            cites += kb.rule(rule_id).rule.cite
+        except KeyError:
+            continue
+    pairs = [(cite.label(), cite.quote) for cite in cites if cite.quote]
+    return list(dict.fromkeys(pairs))
+
+
+def _quotes_html(pairs: list[tuple[str, str]]) -> str:
+    if not pairs:
+        return ""
+    items = "".join(f'<li><span class="cite">{e(label)}</span> &ldquo;{e(quote)}&rdquo;</li>'
+                    for label, quote in pairs)
+    return f'<div class="small">quoted sources:<ul class="quotes">{items}</ul></div>'
+
+
+def _conclusion_html(c: Conclusion, kb: KnowledgeBase | None) -> str:
     look = style.conclusion_look(c.kind)
     rules = ", ".join(f"<code>{e(r)}</code>" for r in c.rules)
     return (f'<div class="conclusion" id="concl-{e(c.id)}" '
             f'style="border-left-color:{look.border};background:{look.fill}">'
             f'<div class="text">{e(c.text)}</div>'
             f'<div class="small">{_cites(c.citations)} &middot; rule {rules}; firing '
-            f'{_firing_links(c.derived_by)} &middot; <code>{e(c.id)}</code></div></div>')
+            f'{_firing_links(c.derived_by)} &middot; <code>{e(c.id)}</code></div>'
+            f"{_quotes_html(cited_quotes(c, kb))}</div>")
 
 
 def _question_html(a: Assessment, q: Question, kb: KnowledgeBase | None) -> str:
@@ -213,7 +238,7 @@ def html_report(assessment: Assessment, kb: KnowledgeBase | None = None, *,
             continue
         out.append(f'<h3 id="kind-{kind}">{e(style.HEADINGS.get(kind, kind))} '
                    f"({len(items)})</h3>")
-        out += [_conclusion_html(c) for c in items]
+        out += [_conclusion_html(c, kb) for c in items]
 
     out.append('<h2 id="questions">Open questions (findings needed to go on)</h2>')
     if a.questions:
