@@ -74,7 +74,7 @@ def _place(c: Citation) -> str:
     return f"review §{c.section}" if c.section else f"review Fig. {c.figure}"
 
 
-def quote_problem(c: Citation, texts: dict[str, SourceText]) -> str | None:
+def quote_support_problem(c: Citation, texts: dict[str, SourceText]) -> str | None:
     """Why the quote of a citation is missing or not supported by the text it cites, or
     None."""
     if c.quote is None:
@@ -126,7 +126,7 @@ def check_quotes(kb: KnowledgeBase, texts: dict[str, SourceText]) -> QuoteReport
         total += 1
         if at.citation.quote is not None:
             quoted += 1
-        problem = quote_problem(at.citation, texts)
+        problem = quote_support_problem(at.citation, texts)
         if problem:
             issues.append(KBIssue(at.file, at.line, at.owner, problem, "quote"))
     return QuoteReport(sorted(set(issues)), total, quoted)

@@ -56,7 +56,7 @@ class Citation(Strict):
         if self.source == "domain_notes" and not self.detail:
             raise ValueError("a domain_notes citation needs detail naming the original source")
         if self.quote is not None:
-            problem = quote_problem(self.quote)
+            problem = quote_form_problem(self.quote)
             if problem:
                 raise ValueError(problem)
         return self
@@ -75,7 +75,7 @@ class Citation(Strict):
         return f"{text} ({self.detail})" if self.detail else text
 
 
-def quote_problem(quote: str) -> str | None:
+def quote_form_problem(quote: str) -> str | None:
     """Why a quote is not in the agreed form (4-30 words, no ellipsis), or None."""
     if any(e in quote for e in _ELLIPSES):
         return "a quote is one verbatim excerpt: no ellipsis ('...') inside it"
