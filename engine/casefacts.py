@@ -34,6 +34,7 @@ def case_facts(case: Case, kb: KnowledgeBase) -> FactList:
             "concentration_mg_per_ml": drug.concentration_in_mg_per_ml(),
             "daily_dose_mg_per_day": drug.daily_dose_mg_per_day,
             "daily_dose_mcg_per_day": drug.daily_dose_mcg_per_day,
+            "agents_in_pump": len(case.drugs),
         }))
     pres = case.presentation
     for problem in dict.fromkeys(pres.problems):

@@ -14,14 +14,28 @@ embedding PumpDx can run them too (`violations(case, assessment, kb)`).
 3. A Prometra aspirate over 1 mL after MRI never gives refill (4.1).
 4. An opioid overdose always gives naloxone and never opioid withdrawal therapy (7.9).
 5. No two contradicting conclusions (concept `contradicts`).
+6. A motor stall is only a cause of under-delivery (5.1): never concluded when the
+   interrogation reads `motor_stall: none`, on a valve-gated Prometra, or for an overdose
+   without a presentation of under-delivery (withdrawal, loss of therapy, alarm, MRI).
+7. An alarm is named for the pump's own manufacturer (2.1): a Prometra alarm only on a
+   Flowonix pump, a SynchroMed alarm only on a Medtronic pump.
+8. The device work-up is deferred (7.4) only on entered findings: a measured volume, a
+   performed interrogation with the motor status read (or a Prometra), and
+   `mechanical_failure_suspected: false`. An unknown is never "no".
+9. The volume class (lower / as expected / higher) is the one the entered volumes give
+   in decimal arithmetic against the 5.1 threshold of the reservoir size (or of every
+   size when it is unknown and the class does not depend on it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from pumpdx.kb.facts import Case
+from pumpdx.kb.facts.interrogation import MANUFACTURERS_WITHOUT_MOTOR
 from pumpdx.kb.loader import KnowledgeBase
+from pumpdx.kb.quantity import exact
 
 from .assessment import Assessment
 
@@ -92,11 +106,112 @@ def opioid_overdose_gets_naloxone(case: Case, ids: set[str], kb: KnowledgeBase) 
     return None
 
 
+def _maker(case: Case) -> str | None:
+    return str(case.pump.manufacturer) if case.pump and case.pump.manufacturer else None
+
+
+UNDERDELIVERY_PRESENTATIONS = frozenset({"withdrawal", "loss_of_therapy", "alarm", "mri_done"})
+
+
+def motor_stall_only_as_underdelivery(case: Case, ids: set[str], kb: KnowledgeBase
+                                      ) -> str | None:
+    stall = _tagged(ids, kb, "motor_stall")
+    if not stall:
+        return None
+    entered = case.interrogation.motor_stall if case.interrogation else None
+    if entered in ("temporary", "permanent"):
+        return None
+    if entered == "none":
+        return f"motor stall ({', '.join(stall)}) although the interrogation reads none"
+    if _maker(case) in MANUFACTURERS_WITHOUT_MOTOR:
+        return f"motor stall ({', '.join(stall)}) on a valve-gated pump without a motor"
+    if not UNDERDELIVERY_PRESENTATIONS & set(case.presentation.problems):
+        return f"motor stall ({', '.join(stall)}) without a presentation of under-delivery"
+    return None
+
+
+def alarm_of_the_pumps_manufacturer(case: Case, ids: set[str], kb: KnowledgeBase
+                                    ) -> str | None:
+    maker = _maker(case)
+    wrong = [cid for tag, own in (("prometra_alarm", "flowonix"),
+                                  ("synchromed_alarm", "medtronic"))
+             if maker != own for cid in _tagged(ids, kb, tag)]
+    if wrong:
+        return f"alarm of another manufacturer ({', '.join(wrong)}) on a {maker} pump"
+    return None
+
+
+def device_workup_deferred_on_entered_findings(case: Case, ids: set[str], kb: KnowledgeBase
+                                               ) -> str | None:
+    deferral = _tagged(ids, kb, "defers_device_workup")
+    if not deferral:
+        return None
+    missing = []
+    if case.presentation.mechanical_failure_suspected is not False:
+        missing.append("mechanical_failure_suspected: false")
+    if case.reservoir is None or case.reservoir.measured_volume_ml is None:
+        missing.append("a measured reservoir volume")
+    inter = case.interrogation
+    if inter is None or not inter.performed:
+        missing.append("a performed interrogation")
+    elif inter.motor_stall != "none" and _maker(case) not in MANUFACTURERS_WITHOUT_MOTOR:
+        missing.append("motor_stall: none")
+    if missing:
+        return f"device work-up deferred ({', '.join(deferral)}) without {', '.join(missing)}"
+    return None
+
+
+def _volume_classes(case: Case, kb: KnowledgeBase) -> set[str] | None:
+    """The volume classes the entered volumes allow (None: nothing to check)."""
+    res = case.reservoir
+    if res is None or res.measured_volume_ml is None:
+        return None
+    expected = res.expected_volume_ml
+    if expected is None and case.interrogation is not None:
+        expected = case.interrogation.calculated_reservoir_ml
+    if expected is None:
+        return None
+    difference = exact(res.measured_volume_ml) - exact(expected)
+    by_size = {k: exact(v) for k, v in kb.param_values()["consequential_discrepancy_ml"].items()}
+    capacity = case.pump.reservoir_ml if case.pump else None
+    if capacity is None:
+        thresholds = set(by_size.values())
+    else:
+        thresholds = {by_size.get(f"{capacity:g}", min(by_size.values()))}
+    classes = {_volume_class(difference, t) for t in thresholds}
+    return classes if len(classes) == 1 else set()
+
+
+def _volume_class(difference: Decimal, threshold: Decimal) -> str:
+    if difference > threshold:
+        return "volume_higher"
+    if difference < -threshold:
+        return "volume_lower"
+    return "volume_as_expected"
+
+
+def volume_class_at_entered_precision(case: Case, ids: set[str], kb: KnowledgeBase
+                                      ) -> str | None:
+    allowed = _volume_classes(case, kb)
+    if allowed is None:
+        return None
+    wrong = [f"{cid} ({tag})" for tag in ("volume_lower", "volume_as_expected", "volume_higher")
+             if tag not in allowed for cid in _tagged(ids, kb, tag)]
+    if wrong:
+        return (f"volume class {', '.join(wrong)} not what the entered volumes give "
+                f"({', '.join(sorted(allowed)) or 'undecided without the reservoir size'})")
+    return None
+
+
 PROPERTIES: dict[str, Property] = {
     "contrast_only_when_safe": contrast_only_when_safe,
     "mass_or_deficit_escalated": mass_or_deficit_escalated,
     "no_refill_with_open_prometra_valves": no_refill_with_open_prometra_valves,
     "opioid_overdose_gets_naloxone": opioid_overdose_gets_naloxone,
+    "motor_stall_only_as_underdelivery": motor_stall_only_as_underdelivery,
+    "alarm_of_the_pumps_manufacturer": alarm_of_the_pumps_manufacturer,
+    "device_workup_deferred_on_entered_findings": device_workup_deferred_on_entered_findings,
+    "volume_class_at_entered_precision": volume_class_at_entered_precision,
 }
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, overload
+
+from .quantity import Number, exact, to_float
 
 Params = Mapping[str, Any]
 
@@ -54,8 +57,14 @@ def required_arguments(name: str) -> list[str]:
     return [p for p in sig.parameters if p != "params"]
 
 
-def _round(value: float) -> float:
-    return round(value, 3)
+# Every volume below is decimal arithmetic on the entered values (kb/quantity.py): 8.3 mL
+# expected and 7.3 mL aspirated differ by exactly 1.0 mL, which is not "> 1 mL".
+
+
+def _expected(refill_ml: Number, days: Number, daily_ml: Number, source: str
+              ) -> list[Derived]:
+    expected = max(Decimal(0), exact(refill_ml) - exact(days) * exact(daily_ml))
+    return [Derived("expected_volume", {"volume_ml": to_float(expected), "source": source})]
 
 
 @calculation
@@ -65,49 +74,111 @@ def expected_reservoir_volume(refill_ml: float, days: float, daily_ml: float) ->
     The pump's own estimate is what the review compares with; this is used only
     when the interrogation's expected volume was not entered. Never below zero.
     """
-    expected = max(0.0, refill_ml - days * daily_ml)
-    return [Derived("expected_volume", {"volume_ml": _round(expected), "source": "calculated"})]
+    return _expected(refill_ml, days, daily_ml, "calculated")
 
 
-def _threshold(capacity: float, params: Params) -> tuple[float, str]:
+@calculation
+def expected_volume_from_daily_dose(refill_ml: float, days: float, daily_dose_mg: float,
+                                    concentration_mg_per_ml: float) -> list[Derived]:
+    """As expected_reservoir_volume, with the daily volume = daily dose / concentration.
+
+    The review gives no formula: mg/day divided by mg/mL is mL/day, simple arithmetic on
+    two schema fields (the programmed dose and the concentration, review 2). A rule uses
+    it only for a single-drug pump without an entered daily volume.
+    """
+    daily_ml = exact(daily_dose_mg) / exact(concentration_mg_per_ml)
+    return _expected(refill_ml, days, daily_ml, "dose_and_concentration")
+
+
+@calculation
+def expected_volume_from_daily_dose_mcg(refill_ml: float, days: float, daily_dose_mcg: float,
+                                        concentration_mg_per_ml: float) -> list[Derived]:
+    """expected_volume_from_daily_dose with the daily dose in mcg/day (1 mg = 1000 mcg)."""
+    daily_ml = exact(daily_dose_mcg) / 1000 / exact(concentration_mg_per_ml)
+    return _expected(refill_ml, days, daily_ml, "dose_and_concentration")
+
+
+def _thresholds(params: Params) -> dict[str, Decimal]:
     by_size: dict[str, float] = params["consequential_discrepancy_ml"]
+    return {size: exact(value) for size, value in by_size.items()}
+
+
+def _threshold(capacity: float, params: Params) -> tuple[Decimal, str]:
+    by_size = _thresholds(params)
     key = f"{capacity:g}"
     if key in by_size:
-        return float(by_size[key]), "review"
+        return by_size[key], "review"
     # The review gives thresholds for 20 and 40 mL pumps only; for other sizes
     # use the smallest (most sensitive) one and say so (concept
     # discrepancy_threshold_extrapolated).
-    return float(min(by_size.values())), "extrapolated"
+    return min(by_size.values()), "extrapolated"
+
+
+def _direction(difference: Decimal, threshold: Decimal) -> str:
+    if difference > threshold:
+        return "higher"
+    if difference < -threshold:
+        return "lower"
+    return "none"
+
+
+def _discrepancy(difference: Decimal, threshold: Decimal, basis: str,
+                 exceeds_capacity: bool | None) -> Derived:
+    direction = _direction(difference, threshold)
+    return Derived("volume_discrepancy", {
+        "direction": direction,
+        "difference_ml": to_float(difference),
+        "threshold_ml": float(threshold),
+        "threshold_basis": basis,
+        "consequential": direction != "none",
+        "exceeds_capacity": exceeds_capacity,
+    })
 
 
 @calculation(params=("consequential_discrepancy_ml",))
 def reservoir_discrepancy(expected_ml: float, measured_ml: float, capacity_ml: float,
                           params: Params) -> list[Derived]:
     """Measured minus expected volume, classed against the review's thresholds (5.1)."""
-    difference = measured_ml - expected_ml
+    difference = exact(measured_ml) - exact(expected_ml)
     threshold, basis = _threshold(capacity_ml, params)
-    if difference > threshold:
-        direction = "higher"
-    elif difference < -threshold:
-        direction = "lower"
-    else:
-        direction = "none"
-    return [Derived("volume_discrepancy", {
-        "direction": direction,
-        "difference_ml": _round(difference),
-        "threshold_ml": threshold,
-        "threshold_basis": basis,
-        "consequential": direction != "none",
-        "exceeds_capacity": measured_ml > capacity_ml,
-    })]
+    return [_discrepancy(difference, threshold, basis, exact(measured_ml) > exact(capacity_ml))]
+
+
+@calculation(params=("consequential_discrepancy_ml",))
+def reservoir_discrepancy_any_size(expected_ml: float, measured_ml: float, params: Params
+                                   ) -> list[Derived]:
+    """The discrepancy class when the reservoir size is unknown, if it does not depend on it.
+
+    Every size has the 1 mL or the 2 mL threshold (5.1; other sizes use the smallest).
+    A difference within the smallest is no discrepancy, one beyond the largest is
+    consequential, whatever the size; in between the answer depends on the size, and
+    nothing is declared (the capacity is asked for). Whether the aspirate exceeds the
+    capacity is unknown.
+    """
+    difference = exact(measured_ml) - exact(expected_ml)
+    thresholds = _thresholds(params).values()
+    low, high = min(thresholds), max(thresholds)
+    if abs(difference) <= low:
+        return [_discrepancy(difference, low, "any_size", None)]
+    if abs(difference) > high:
+        return [_discrepancy(difference, high, "any_size", None)]
+    return []
 
 
 @calculation
 def aspirate_capacity_check(measured_ml: float, capacity_ml: float) -> list[Derived]:
     """Is more fluid aspirated than the reservoir can hold? (review 3.1: 30 mL from 18 mL)."""
-    excess = max(0.0, measured_ml - capacity_ml)
-    return [Derived("aspirate_capacity", {"exceeds_capacity": measured_ml > capacity_ml,
-                                          "excess_ml": _round(excess)})]
+    excess = max(Decimal(0), exact(measured_ml) - exact(capacity_ml))
+    return [Derived("aspirate_capacity", {"exceeds_capacity": excess > 0,
+                                          "excess_ml": to_float(excess)})]
+
+
+@calculation
+def alarm_threshold_check(volume_ml: float, threshold_ml: float) -> list[Derived]:
+    """Is the reservoir volume at or below the alarm threshold the clinician set (2.1)?"""
+    return [Derived("alarm_threshold_check", {
+        "at_or_below": exact(volume_ml) <= exact(threshold_ml),
+        "threshold_ml": threshold_ml})]
 
 
 @calculation(params=("prometra_catheter_full_length_cm", "prometra_catheter_ml_per_cm"))

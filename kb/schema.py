@@ -274,6 +274,13 @@ class Concept(Strict):
             "cessation",
             "neurosurgical_review",
             "diagnostic_bolus",
+            "motor_stall",
+            "prometra_alarm",
+            "synchromed_alarm",
+            "defers_device_workup",
+            "volume_lower",
+            "volume_as_expected",
+            "volume_higher",
         ]
     ] = Field(
         default_factory=list,

@@ -180,7 +180,7 @@ def test_exposure_question_for_device_related_presentations(
     answered = Case.model_validate({**base, "presentation": {"problems": problems,
                                                               "external_exposures_asked": True}})
     recorded = Case.model_validate({**base, "presentation": {"problems": problems},
-                                    "exposures": [{"kind": "scuba", "days_ago": 3}]})
+                                    "exposures": [{"kind": "scuba"}]})
     q = "ask_about_external_exposures"
     assert (q in assessor.assess(unasked).conclusion_ids()) == asked
     assert q not in assessor.assess(answered).conclusion_ids()
@@ -189,7 +189,7 @@ def test_exposure_question_for_device_related_presentations(
 
 def test_symptoms_after_mri_suspect_stall_or_memory_error_in_synchromed_only(
         assessor: Assessor) -> None:
-    done = {**SYNCHROMED_OK, "status": "done", "days_ago": 1}
+    done = {**SYNCHROMED_OK, "status": "done"}
     synchromed = assessor.assess(mri_case("synchromed_ii", done, ("withdrawal",))).conclusion_ids()
     assert {"post_mri_device_malfunction", "pump_motor_stall", "pump_memory_error",
             "interrogate_after_mri", "synchromed_rotor_stalls_in_field"} <= synchromed

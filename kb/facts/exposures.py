@@ -37,7 +37,6 @@ class ScannerType(StrEnum):
 class Exposure(Finding):
     kind: ExposureKind
     status: ExposureStatus = ExposureStatus.done
-    days_ago: float | None = Field(None, ge=0, le=36500)
     count: int | None = Field(None, ge=1, le=1000, description="Number of exposures (e.g. MRIs).")
     # MRI conditions (4.1)
     field_strength_t: float | None = Field(None, gt=0, le=20)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
-
 from .base import Finding
 
 
@@ -41,4 +39,3 @@ class ImagingFinding(StrEnum):
 class Imaging(Finding):
     modality: Modality
     finding: ImagingFinding
-    days_ago: float | None = Field(None, ge=0, le=36500)

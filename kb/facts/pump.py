@@ -51,7 +51,6 @@ class Pump(Finding):
     model: PumpModel | None = Field(None, description="Leave out while not yet identified.")
     reservoir_ml: float | None = Field(None, gt=0, le=100, description="Reservoir capacity in mL.")
     has_catheter_access_port: bool | None = None
-    months_since_implant: float | None = Field(None, ge=0, le=600)
     catheter_trimmed_length_cm: float | None = Field(
         None, ge=0, le=110,
         description="Prometra only: length trimmed from the 110 cm catheter (clinician manual).")

@@ -118,6 +118,7 @@ def build_fact_types(algorithms: tuple[str, ...], concept_ids: tuple[str, ...],
             "concentration_mg_per_ml": OPTIONAL_NUMBER,
             "daily_dose_mg_per_day": OPTIONAL_NUMBER,
             "daily_dose_mcg_per_day": OPTIONAL_NUMBER,
+            "agents_in_pump": FieldSpec("integer"),
         }, "input", "One drug in the reservoir (class and lipophilicity from kb/drugs.yaml).",
             "drugs[]"),
         FactType("presentation", {"kind": _choice(Problem)}, "input",
@@ -161,16 +162,22 @@ def build_fact_types(algorithms: tuple[str, ...], concept_ids: tuple[str, ...],
                  "One algorithm hands the case over to another."),
         FactType("expected_volume", {
             "volume_ml": NUMBER,
-            "source": FieldSpec("choice", ("interrogation", "calculated")),
+            "source": FieldSpec("choice", ("interrogation", "calculated",
+                                           "dose_and_concentration")),
         }, "derived", "The reservoir volume expected now."),
         FactType("volume_discrepancy", {
             "direction": FieldSpec("choice", ("higher", "lower", "none")),
             "difference_ml": NUMBER,
             "threshold_ml": NUMBER,
-            "threshold_basis": FieldSpec("choice", ("review", "extrapolated")),
+            # any_size: the reservoir size is unknown and the class does not depend on it
+            "threshold_basis": FieldSpec("choice", ("review", "extrapolated", "any_size")),
             "consequential": BOOLEAN,
-            "exceeds_capacity": BOOLEAN,
+            # missing when the reservoir size is unknown
+            "exceeds_capacity": FieldSpec("boolean", optional=True),
         }, "derived", "Measured minus expected reservoir volume and its class."),
+        FactType("alarm_threshold_check", {"at_or_below": BOOLEAN, "threshold_ml": NUMBER},
+                 "derived", "A reservoir volume against the low-volume alarm threshold set "
+                 "for this pump."),
         FactType("dead_space_dose", {
             "agent": _choice(Agent),
             "dead_space_ml": NUMBER,
