@@ -19,9 +19,6 @@ Fig. 8 -> Fig. 10) and conclude. `overlay` marks the part one assessment used.
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +28,7 @@ from pydantic import BaseModel
 from pumpdx.engine.assessment import Assessment
 from pumpdx.engine.trace import TraceFact
 from pumpdx.kb import calculations
+from pumpdx.kb.lint import calculation_info
 from pumpdx.kb.loader import KnowledgeBase
 from pumpdx.kb.schema import (
     ComputeAction,
@@ -97,21 +95,12 @@ def describe_pattern(p: PatternCondition, negated: bool) -> str:
 
 
 def calculation_outputs(name: str) -> tuple[str, ...]:
-    """The fact types a calculation declares, read from its `Derived("type", ...)` calls."""
-    func = calculations.CALCULATIONS.get(name)
-    if func is None:
+    """The fact types a calculation declares (its `Derived("type", ...)` calls, also in the
+    helpers it calls), as `kb lint` reads them."""
+    if name not in calculations.CALCULATIONS:
         return ()
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-    except (OSError, TypeError, SyntaxError):
-        return ()
-    found = []
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id == "Derived" and node.args
-                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-            found.append(node.args[0].value)
-    return tuple(sorted(set(found)))
+    produced = calculation_info(name).produces
+    return tuple(sorted(produced)) if produced else ()
 
 
 def _read_targets(kb: KnowledgeBase, algorithm: str, p: PatternCondition) -> list[str]:
