@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import sys
-from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from pumpdx.kb.controls import printable
 from pumpdx.kb.facts import Case
-from pumpdx.kb.yamlfile import parse_yaml
+from pumpdx.kb.yamlfile import MAX_DEPTH, MAX_DIGITS, parse_yaml
 
 MAX_INPUT_BYTES = 1_000_000
+#: Most items in any list and keys in any mapping of a case (the schema allows fewer;
+#: checked before validation so that a huge invalid list costs no memory).
+MAX_ITEMS = 100
+#: Most values (scalars, lists and mappings together) in one case.
+MAX_VALUES = 5_000
 
 
 class InputError(ValueError):
     """Bad input; str() is one line naming the place and what is allowed."""
 
     def __init__(self, message: str) -> None:
-        # Keys and file names come from the input: keep the message on one line.
-        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
+        # Keys and file names come from the input: one line, no control characters.
+        super().__init__(printable(message))
 
 
 class _DuplicateKey(ValueError):
@@ -100,24 +108,51 @@ def describe_validation_error(exc: ValidationError) -> str:
     return f"{_place(loc)}: {msg}{shown}{more}"
 
 
+class _LongNumber(ValueError):
+    pass
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_DIGITS:
+        raise _LongNumber(text)
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    if len(text) > MAX_DIGITS:
+        raise _LongNumber(text)
+    return float(text)
+
+
 def parse_json(text: str, name: str) -> Any:
-    """Parse JSON text; a key given twice is an error (json keeps the last)."""
+    """Parse JSON text; a key given twice is an error (json keeps the last), and so is
+    a number of more than MAX_DIGITS characters."""
     try:
-        return json.loads(text, object_pairs_hook=_json_object)
+        return json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_json_object,
+                          parse_int=_json_int, parse_float=_json_float)
     except _DuplicateKey as exc:
         raise InputError(f"{name}: duplicate key '{exc}'") from None
+    except _LongNumber as exc:
+        raise InputError(f"{name}: a number of more than {MAX_DIGITS} characters "
+                         f"({str(exc)[:20]}...)") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}:{exc.lineno}: malformed JSON: {exc.msg}") from None
     except RecursionError:
         raise InputError(f"{name}: nested too deeply") from None
 
 
+def looks_like_json(text: str) -> bool:
+    """Text whose first character (after white space) opens a JSON object or array."""
+    return text.lstrip(" \t\r\n\ufeff")[:1] in ("{", "[")
+
+
 def parse_text(text: str, name: str) -> Any:
-    """JSON for .json, YAML otherwise (YAML also accepts JSON)."""
-    if name.endswith(".json"):
+    """JSON for .json files and for standard input that starts with { or [ (strict JSON:
+    never read as YAML); YAML otherwise (see pumpdx.kb.yamlfile for what is refused)."""
+    if name.endswith(".json") or (name == STDIN and looks_like_json(text)):
         return parse_json(text, name)
     try:
-        return parse_yaml(text)[1]
+        return parse_yaml(text.removeprefix("\ufeff"), max_nodes=2 * MAX_VALUES)[1]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -134,22 +169,30 @@ def parse_text(text: str, name: str) -> Any:
                          + (f" ({detail[:80]})" if detail else "")) from None
 
 
+STDIN = "<stdin>"
+
+
 def read_source(source: str) -> tuple[str, str]:
-    """(text, display name) of a path or '-' for stdin."""
+    """(text, display name) of a path or '-' for stdin. A path may be a regular file,
+    a FIFO or a device such as /dev/stdin; at most MAX_INPUT_BYTES + 1 bytes are read."""
     if source == "-":
         raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        name = "<stdin>"
+        name = STDIN
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"{source}: no such file")
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError(f"{source}: larger than {MAX_INPUT_BYTES} bytes; one case per file")
+        name = source
         try:
-            raw = path.read_bytes()
+            mode = os.stat(source).st_mode
+            if stat.S_ISDIR(mode):
+                raise InputError(f"{source}: is a folder; expected a case file")
+            if stat.S_ISREG(mode) and os.stat(source).st_size > MAX_INPUT_BYTES:
+                raise InputError(f"{source}: larger than {MAX_INPUT_BYTES} bytes; "
+                                 f"one case per file")
+            with open(source, "rb") as handle:
+                raw = handle.read(MAX_INPUT_BYTES + 1)
+        except FileNotFoundError:
+            raise InputError(f"{source}: no such file") from None
         except OSError as exc:
             raise InputError(f"{source}: cannot read: {exc.strerror}") from None
-        name = source
     if len(raw) > MAX_INPUT_BYTES:
         raise InputError(f"{name}: larger than {MAX_INPUT_BYTES} bytes; one case per file")
     return decode_input(raw, name, "a JSON or YAML case"), name
@@ -173,25 +216,60 @@ def _is_number(annotation: Any) -> bool:
                for a in args)
 
 
-def _bool_as_number(data: Any, model: type[BaseModel], loc: tuple[Any, ...]
-                    ) -> tuple[tuple[Any, ...], bool] | None:
-    """Where true/false was given for a number (pydantic would read it as 1/0)."""
+# a number written as text must be a plain decimal (pydantic would also read
+# "2_4" as 24 and " 010 " as 10)
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_NUMBER_LIKE = re.compile(r"\s*[-+]?[0-9_.]*[0-9][0-9_.]*(?:[eE][-+]?[0-9_]+)?\s*")
+
+
+def _number_problem(data: Any, model: type[BaseModel], loc: tuple[Any, ...]
+                    ) -> tuple[tuple[Any, ...], str] | None:
+    """Where a number field holds true/false (pydantic would read 1/0) or text that
+    pydantic would read as a number other than as written."""
     if not isinstance(data, dict):
         return None
     for key, value in data.items():
         info = model.model_fields.get(key) if isinstance(key, str) else None
         if info is None:
             continue
-        if isinstance(value, bool) and _is_number(info.annotation):
-            return (*loc, key), value
+        if _is_number(info.annotation):
+            if isinstance(value, bool):
+                return (*loc, key), f"expected a number, got {str(value).lower()}"
+            if (isinstance(value, str) and _NUMBER_LIKE.fullmatch(value)
+                    and not _PLAIN_NUMBER.fullmatch(value)):
+                return (*loc, key), (f"expected a plain decimal number such as 10 or 2.5, "
+                                     f"got {value[:40]!r}")
         nested = _nested(info.annotation)
         if nested is None:
             continue
         items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
         for i, item in items:
-            found = _bool_as_number(item, nested, (*loc, key) if i is None else (*loc, key, i))
+            found = _number_problem(item, nested, (*loc, key) if i is None else (*loc, key, i))
             if found is not None:
                 return found
+    return None
+
+
+def _shape_problem(data: Any) -> tuple[tuple[Any, ...], str] | None:
+    """A list or mapping too long, too deep, or too many values in all (checked before
+    validation: pydantic would report every bad item of a huge list)."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    values = 0
+    while stack:
+        loc, value = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            return (), f"more than {MAX_VALUES} values; a case is far smaller"
+        if len(loc) > MAX_DEPTH:
+            return loc, f"nested too deeply (more than {MAX_DEPTH} levels)"
+        if isinstance(value, dict):
+            if len(value) > MAX_ITEMS:
+                return loc, f"more than {MAX_ITEMS} fields (got {len(value)})"
+            stack.extend(((*loc, str(k)), v) for k, v in value.items())
+        elif isinstance(value, list):
+            if len(value) > MAX_ITEMS:
+                return loc, f"List should have at most {MAX_ITEMS} items (got {len(value)})"
+            stack.extend(((*loc, i), v) for i, v in enumerate(value))
     return None
 
 
@@ -201,10 +279,9 @@ def case_from_data(data: Any, name: str) -> Case:
     if not isinstance(data, dict):
         raise InputError(f"{name}: expected a mapping of case sections at the top level, "
                          f"got {type(data).__name__}")
-    flag = _bool_as_number(data, Case, ())
-    if flag is not None:
-        raise InputError(f"{name}: {_place(flag[0])}: expected a number, "
-                         f"got {str(flag[1]).lower()}")
+    problem = _shape_problem(data) or _number_problem(data, Case, ())
+    if problem is not None:
+        raise InputError(f"{name}: {_place(problem[0])}: {problem[1]}")
     try:
         return Case.model_validate(data)
     except ValidationError as exc:

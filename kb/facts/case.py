@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from pumpdx.kb.controls import control_problem
 
 from .base import Finding
 from .catheter import CapAspiration, DiagnosticBolus
@@ -43,6 +45,16 @@ class Case(Finding):
     exposures: list[Exposure] = Field(default_factory=list, max_length=50)
     trial: Trial | None = None
     labs: Labs | None = None
+
+    @field_validator("case_id", "description")
+    @classmethod
+    def _printable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # an identifier stays on one line; free text may have lines and tabs
+        allowed = "\n\t" if info.field_name == "description" else ""
+        problem = control_problem(value, allowed) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:

@@ -52,7 +52,7 @@ class Interrogation(Finding):
     flow_rate_mg_per_day: float | None = Field(None, ge=0, le=1_000)
     drugs_match_records: bool | None = Field(
         None, description="Drugs and concentrations on interrogation match the prescription.")
-    alarms_logged: list[LoggedAlarm] = Field(default_factory=list)
+    alarms_logged: list[LoggedAlarm] = Field(default_factory=list, max_length=100)
 
 
 class AlarmPattern(StrEnum):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .base import Finding
 
@@ -77,8 +78,8 @@ class Sign(StrEnum):
 
 
 class Presentation(Finding):
-    problems: list[Problem] = Field(min_length=1)
-    signs: list[Sign] = Field(default_factory=list)
+    problems: list[Problem] = Field(min_length=1, max_length=50)
+    signs: list[Sign] = Field(default_factory=list, max_length=100)
     onset_hours_after_refill: float | None = Field(None, ge=0, le=24 * 365)
     onset_hours_after_programming_change: float | None = Field(None, ge=0, le=24 * 365)
     days_before_scheduled_refill: float | None = Field(None, ge=0, le=365)
@@ -95,3 +96,10 @@ class Presentation(Finding):
         None,
         description="MRI, lithotripsy, radiation, SCUBA and hyperbaric oxygen were asked "
                     "about (4); any found are listed in exposures.")
+
+    @field_validator("problems", "signs")
+    @classmethod
+    def _as_a_set(cls, values: list[Any]) -> list[Any]:
+        """Problems and signs are sets: repeats and order mean nothing, so they are
+        kept once each, sorted (the same findings give the same decision id)."""
+        return sorted(set(values))
