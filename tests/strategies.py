@@ -70,6 +70,9 @@ if PROFILE_NAME not in ("ci", "long", "dev"):
     PROFILE_NAME = "ci"
 
 
+_BIDI_MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
 def profile(**overrides: Any) -> settings:
     """Settings for a property test (a decorator): the profile plus `overrides`.
 
@@ -203,7 +206,11 @@ def value_strategy(annotation: Any, info: FieldInfo) -> st.SearchStrategy[Any]:
             return st.dates(date(1990, 1, 1), date(2060, 12, 31)).map(date.isoformat)
         if issubclass(ann, str):
             _lo, hi = _lengths(info)
-            return st.text(max_size=min(hi or _TEXT_MAX, _TEXT_MAX))
+            # printable text: control characters are refused in case text (they could
+            # drive the terminal); tests/test_malformed.py covers them
+            printable = st.characters(blacklist_categories=("Cc", "Cs"),
+                                      blacklist_characters=_BIDI_MARKS)
+            return st.text(printable, max_size=min(hi or _TEXT_MAX, _TEXT_MAX))
         if issubclass(ann, BaseModel):
             return model_dicts(ann)
     raise TypeError(f"no strategy for field type {annotation!r}: extend tests/strategies.py")
