@@ -58,10 +58,10 @@ def pumpdx(*args: str, stdin: str | None = None, timeout: float = 120
     ("a: " + "{b: " * 100_000 + "1" + "}" * 100_000, "nested too deeply"),
 ])
 def test_bombs_and_deep_nesting_fail_fast(text: str, problem: str) -> None:
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a busy machine does not count
     with pytest.raises(Exception, match=problem):
         parse_yaml(text)
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_nesting_up_to_the_limit_is_read() -> None:
@@ -193,14 +193,14 @@ def test_huge_invalid_cases_are_rejected_cheaply(data: dict[str, object]) -> Non
     import tracemalloc
 
     tracemalloc.start()
-    started = time.monotonic()
+    started = time.process_time()
     try:
         with pytest.raises(InputError):
             case_from_data(data, "case")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert peak < 5 << 20, f"validation peaked at {peak >> 20} MB"
 
 
@@ -223,12 +223,12 @@ def test_largest_hostile_case_files_finish_fast_in_a_bounded_process(tmp_path: P
         proc = pumpdx("assess", str(tmp_path / name))
         assert proc.returncode == 2, (name, proc.stderr[-300:])
         assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("pumpdx: error: ")
-        assert time.monotonic() - started < 30, name  # interpreter start-up included
+        assert time.monotonic() - started < 60, name  # wall time, interpreter start included
         path = tmp_path / name
-        started = time.monotonic()
+        started = time.process_time()
         with pytest.raises(InputError):
             load_case(str(path))
-        assert time.monotonic() - started < 2.0, name
+        assert time.process_time() - started < 2.0, name
 
 
 # -- decision ids -------------------------------------------------------------------------
