@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := demo
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test setup setup-test check bench clean
+.PHONY: demo test setup setup-test check bench bench-service serve clean
 
 setup:
 	@scripts/setup.sh
@@ -21,6 +21,11 @@ test: setup-test
 	@.venv/bin/ruff check .
 	@scripts/typecheck.sh
 	@.venv/bin/pytest
+
+## The HTTP service with the consultation page on http://127.0.0.1:8080/ (authentication
+## off: local use only; see docs/service.md for the secure configuration)
+serve: setup
+	@.venv/bin/pumpdx serve --insecure-dev
 
 bench: setup
 	@.venv/bin/python bench/bench.py

@@ -10,4 +10,5 @@ for f in pumpdx/*; do ln -s "$PWD/$f" "$tree/pumpdx/$(basename "$f")"; done
 ln -s "$PWD/kb" "$tree/pumpdx/kb"
 ln -s "$PWD/engine" "$tree/pumpdx/engine"
 ln -s "$PWD/viz" "$tree/pumpdx/viz"
+ln -s "$PWD/service" "$tree/pumpdx/service"
 cd "$tree" && "$OLDPWD/.venv/bin/mypy" --config-file "$OLDPWD/pyproject.toml" -p pumpdx
