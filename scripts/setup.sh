@@ -2,7 +2,7 @@
 # Set up everything PumpDx needs on a fresh machine (Python 3.11 with pip; root or
 # sudo for system packages). Idempotent: installs only what is missing.
 #   scripts/setup.sh          runtime: uv, the project environment, Graphviz `dot`
-#   scripts/setup.sh --test   also Chromium (browser test of the HTML report)
+#   scripts/setup.sh --test   also Chromium and chromium-driver (browser tests), poppler-utils
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export UV_PYTHON_DOWNLOADS=never
@@ -44,6 +44,9 @@ if ! command -v dot >/dev/null 2>&1; then
 fi
 if [[ $want_test -eq 1 ]] && ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium || say "Chromium is missing: the browser test will be skipped"
+fi
+if [[ $want_test -eq 1 ]] && ! command -v chromedriver >/dev/null 2>&1; then
+  apt_install chromium-driver || say "chromedriver is missing: the consultation-page test will be skipped"
 fi
 if [[ $want_test -eq 1 ]] && ! command -v pdftoppm >/dev/null 2>&1; then
   apt_install poppler-utils || say "poppler-utils is missing: the printed-report test will be skipped"
