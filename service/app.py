@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 import httpx
@@ -15,12 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pumpdx.engine.assess import default_assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.kb.facts import Case
 from pumpdx.kb.fhir_mapping import FhirMapping, load_fhir_mapping
+from pumpdx.viz.audit import audit_files
 
 from .auth import (
     AuthError,
@@ -207,7 +210,8 @@ class Service:
                                 + account + ignored,
                          source=Source(label="PumpDx FHIR mapping (kb/fhir_mapping.yaml)"))]
         assessment = self._assess_and_record(mapped.case)
-        cards = build_cards(assessment, self.report_url(assessment.decision_id))
+        cards = build_cards(assessment, self.report_url(assessment.decision_id),
+                            self.assessor.kb)
         if cards and cards[-1].indicator == "info" and (account or ignored):
             last = cards[-1]
             cards[-1] = last.model_copy(update={"detail": last.detail + account + ignored})
@@ -215,8 +219,6 @@ class Service:
 
 
 def _uuid_of(text: str) -> str:
-    import uuid
-
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "pumpdx:" + text))
 
 
@@ -311,9 +313,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if found is None:
             raise ServiceError(404, "not-found",
                                f"no recent decision {decision_id[:40]} in this service")
-        from pumpdx.viz.audit import audit_files
-
-        files = audit_files(found, service.assessor.kb)
+        files = await run_in_threadpool(audit_files, found, service.assessor.kb)
         return HTMLResponse(str(files.files["report.html"]))
 
     return app

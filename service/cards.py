@@ -11,7 +11,9 @@ from __future__ import annotations
 import uuid
 
 from pumpdx.engine.assessment import Assessment, Conclusion, Question
+from pumpdx.kb.loader import KnowledgeBase
 from pumpdx.viz.graph import fact_summary
+from pumpdx.viz.report import cited_quotes
 
 from .cds_models import Card, Link, Source
 
@@ -55,13 +57,18 @@ def _inputs(a: Assessment, seqs: list[int]) -> list[str]:
     return lines
 
 
-def conclusion_detail(a: Assessment, c: Conclusion) -> str:
-    """Markdown: the conclusion, the rules that drew it, their inputs and citations."""
+def conclusion_detail(a: Assessment, c: Conclusion, kb: KnowledgeBase | None) -> str:
+    """Markdown: the conclusion, the rules that drew it, their inputs, its citations and
+    the verbatim source text they quote."""
     rules = ", ".join(f"`{r}`" for r in c.rules)
     firings = ", ".join(f"#{s}" for s in c.derived_by)
     lines = [_md(c.text), "", f"**Rule:** {rules} (firing {firings})", "", "**Inputs:**"]
     lines += [f"- {_md(x)}" for x in _inputs(a, c.derived_by)] or ["- (none)"]
     lines += ["", "**Cites:** " + "; ".join(_md(x) for x in c.citations)]
+    quotes = cited_quotes(c, kb)
+    if quotes:
+        lines += ["", "**Source text:**"]
+        lines += [f"- {_md(label)}: \u201c{_md(quote)}\u201d" for label, quote in quotes]
     return "\n".join(lines)
 
 
@@ -80,18 +87,19 @@ def _source(citations: list[str]) -> Source:
     return Source(label=f"{label} ({SOURCE_TITLE})"[:500])
 
 
-def build_cards(a: Assessment, report_url: str) -> list[Card]:
-    """The cards of one assessment, in the order critical, warning, info."""
+def build_cards(a: Assessment, report_url: str, kb: KnowledgeBase | None = None) -> list[Card]:
+    """The cards of one assessment, in the order critical, warning, info; `kb` (the
+    assessment's knowledge base) adds the quoted source text to each detail."""
     link = [Link(label="Audit report of this decision (rules, inputs, citations)",
                  url=report_url, type="absolute")]
     cards: list[Card] = []
     for c in a.by_kind("urgent_action"):
         cards.append(Card(uuid=_uuid(a, c.id), summary=summary(c.text),
-                          detail=conclusion_detail(a, c), indicator="critical",
+                          detail=conclusion_detail(a, c, kb), indicator="critical",
                           source=_source(c.citations), links=link))
     for c in a.by_kind("warning"):
         cards.append(Card(uuid=_uuid(a, c.id), summary=summary(c.text),
-                          detail=conclusion_detail(a, c), indicator="warning",
+                          detail=conclusion_detail(a, c, kb), indicator="warning",
                           source=_source(c.citations), links=link))
     for conflict in a.conflicts:
         cards.append(Card(
@@ -111,7 +119,7 @@ def build_cards(a: Assessment, report_url: str) -> list[Card]:
             items = a.by_kind(kind)
             if items:
                 sections.append(f"### {title}\n\n" + "\n\n".join(
-                    f"{i}. " + conclusion_detail(a, c).replace("\n", "\n   ")
+                    f"{i}. " + conclusion_detail(a, c, kb).replace("\n", "\n   ")
                     for i, c in enumerate(items, 1)))
         cards.append(Card(uuid=_uuid(a, "next-step"), summary=summary(first.text, "Next: "),
                           detail="\n\n".join(sections), indicator="info",

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .errors import ServiceError
+from .errors import ServiceError, parse_json_body
 
 MAX_PAGES = 10
 MAX_RESPONSE_BYTES = 5_000_000
@@ -46,8 +46,6 @@ async def fetch_bundle(client: httpx.AsyncClient, base: str, query: str,
 
 
 async def _get_json(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> Any:
-    from .errors import parse_json_body
-
     try:
         async with client.stream("GET", url, headers=headers) as response:
             if response.status_code != 200:

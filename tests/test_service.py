@@ -92,6 +92,7 @@ def test_withdrawal_with_empty_reservoir_gives_systemic_opioid_and_refill(
     detail = opioid[0]["detail"]
     # FDA criterion 4: the rule, its inputs and the citation are in the card
     assert "ow_withdrawal_opioid_systemic" in detail and "morphine" in detail
+    assert "**Source text:**" in detail  # the verbatim words of the review it rests on
     assert "§7.9" in opioid[0]["source"]["label"]
     # the knowledge base concludes the refill as a recommendation: in the next-step card
     info = [c for c in cards if c["indicator"] == "info"]
