@@ -30,5 +30,9 @@ serve: setup
 bench: setup
 	@.venv/bin/python bench/bench.py
 
+## Latency and throughput of the CDS Hooks call (starts the service on 127.0.0.1)
+bench-service: setup
+	@.venv/bin/python bench/bench_service.py
+
 clean:
 	rm -rf .venv pumpdx-output .pytest_cache .mypy_cache .ruff_cache
