@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pumpdx.kb.facts import Case
 from pumpdx.kb.loader import KnowledgeBase, load_kb
+from pumpdx.viz.clinicianview import build_view
 
 from .assessment import KIND_ORDER, Asker, Assessment, Conclusion, Conflict, Question
 from .casefacts import case_facts
@@ -56,6 +57,7 @@ class Assessor:
         conclusions, questions = self._conclusions(trace)
         return Assessment(
             decision_id="dx-" + decision[:16],
+            next_step=build_view(conclusions, questions, self.kb).next_step,
             kb_version=self.kb.version,
             engine=self._versions,
             case=case_json,

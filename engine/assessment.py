@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .trace import Trace
 
@@ -52,6 +52,9 @@ class Assessment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     decision_id: str
+    next_step: str = Field(
+        "", description="One line: the first thing to do, from the clinician view "
+                        "(pumpdx.viz.clinicianview); every conclusion is still listed below.")
     kb_version: str
     engine: dict[str, str]
     case: dict[str, Any]

@@ -28,6 +28,7 @@ from .rulecheck import check_rules
 from .schema import (
     AgentInfo,
     Citation,
+    ClinicianViewFile,
     Concept,
     ConceptFile,
     DrugFile,
@@ -39,6 +40,7 @@ from .schema import (
     SignInfo,
     SourceFile,
     SourceInfo,
+    ViewSection,
 )
 from .yamlfile import YamlDocument, read_yaml
 
@@ -62,6 +64,20 @@ class Algorithm:
     cite: tuple[Citation, ...]
 
 
+# Used only for a knowledge base without clinician_view.yaml (test fixtures): kinds in
+# their documented order, nothing merged. The shipped KB has its own file.
+DEFAULT_VIEW = ClinicianViewFile(
+    kind_priority={"urgent_action": 20, "recommendation": 40, "suspected_cause": 50,
+                   "warning": 60, "finding": 70, "question": 80},
+    sections=[ViewSection(title="URGENT ACTIONS", below=30),
+              ViewSection(title="NEXT STEPS", below=50),
+              ViewSection(title="SUSPECTED CAUSES", below=60),
+              ViewSection(title="WARNINGS", below=70),
+              ViewSection(title="FINDINGS", below=1000)],
+    detail_from=1000)
+VIEW_FILE = "clinician_view.yaml"
+
+
 @dataclass
 class KnowledgeBase:
     root: Path
@@ -76,6 +92,7 @@ class KnowledgeBase:
     sources: dict[str, SourceInfo]
     fact_types: dict[str, FactType]
     files: list[str] = field(default_factory=list)
+    view: ClinicianViewFile = DEFAULT_VIEW
 
     def param_values(self) -> dict[str, Any]:
         return {k: p.value for k, p in self.parameters.items()}
@@ -89,6 +106,7 @@ class KnowledgeBase:
         return self._rules_by_id[rule_id]
 
 
+
 def default_kb_dir() -> Path:
     """The knowledge base shipped with the package."""
     return Path(str(resources.files("pumpdx.kb")))
@@ -96,7 +114,8 @@ def default_kb_dir() -> Path:
 
 def kb_files(root: Path) -> list[Path]:
     """Every data file that defines the KB (and so its version), in a fixed order."""
-    fixed = [root / n for n in ("sources.yaml", "parameters.yaml", "drugs.yaml", "signs.yaml")]
+    fixed = [root / n for n in ("sources.yaml", "parameters.yaml", "drugs.yaml", "signs.yaml",
+                                VIEW_FILE)]
     concepts = sorted((root / "concepts").glob("*.yaml"))
     rules = sorted((root / "rules").glob("*.yaml"))
     return [p for p in fixed if p.exists()] + concepts + rules
@@ -241,13 +260,56 @@ def load_kb(root: Path | str | None = None) -> KnowledgeBase:
                                    display_path(params_p, root)))
     issues.extend(_check_catalog_citations(root, {"drugs.yaml": (agents, drugs_doc),
                                                   "signs.yaml": (signs, signs_doc)}, sources))
+    view = DEFAULT_VIEW
+    if (root / VIEW_FILE).exists():
+        view_f, view_doc = _load(root / VIEW_FILE, root, ClinicianViewFile, issues)
+        if view_f is not None and view_doc is not None:
+            issues.extend(_check_view(view_f, view_doc, concepts))
+            view = view_f
     if issues:
         raise KBLoadError(issues)
     return KnowledgeBase(root=root, version=kb_version(root), rules=rules,
                          algorithms=algorithms, concepts=concepts,
                          concept_locations=concept_locations, parameters=parameters,
                          agents=agents, signs=signs, sources=sources, fact_types=fact_types,
-                         files=[display_path(p, root) for p in kb_files(root)])
+                         files=[display_path(p, root) for p in kb_files(root)], view=view)
+
+
+def _check_view(view: ClinicianViewFile, doc: YamlDocument,
+                concepts: dict[str, Concept]) -> list[KBIssue]:
+    """Every concept named in clinician_view.yaml exists; no concept is merged twice."""
+    issues: list[KBIssue] = []
+
+    def unknown(loc: tuple[str | int, ...], cid: str) -> None:
+        if cid not in concepts:
+            issues.append(KBIssue(VIEW_FILE, doc.line_of(loc), cid,
+                                  f"unknown concept '{cid}'"))
+
+    for cid in view.priority:
+        unknown(("priority", cid), cid)
+    for cid in view.short:
+        unknown(("short", cid), cid)
+    for cid, first in view.after.items():
+        unknown(("after", cid), cid)
+        for i, other in enumerate(first):
+            unknown(("after", cid, i), other)
+    merged: dict[str, str] = {}
+    for broad, narrow in view.subsumes.items():
+        unknown(("subsumes", broad), broad)
+        for i, cid in enumerate(narrow):
+            unknown(("subsumes", broad, i), cid)
+            if cid == broad or cid in view.subsumes:
+                issues.append(KBIssue(VIEW_FILE, doc.line_of(("subsumes", broad, i)), cid,
+                                      "a subsumed concept cannot itself subsume others"))
+            merged.setdefault(cid, broad)  # several broader concepts may restate one
+    for gid, group in view.groups.items():
+        for i, cid in enumerate(group.members):
+            unknown(("groups", gid, "members", i), cid)
+            if cid in merged:
+                issues.append(KBIssue(VIEW_FILE, doc.line_of(("groups", gid, "members", i)),
+                                      cid, f"already merged into '{merged[cid]}'"))
+            merged[cid] = gid
+    return issues
 
 
 def _check_catalogs(root: Path, agents: dict[str, AgentInfo], drugs_doc: YamlDocument | None,

@@ -259,30 +259,31 @@ ConceptKind = Literal[
 ]
 
 
+ConceptTag = Literal[
+    "naloxone",
+    "opioid_withdrawal_therapy",
+    "refill",
+    "contrast_through_cap",
+    "cessation",
+    "neurosurgical_review",
+    "diagnostic_bolus",
+    "motor_stall",
+    "prometra_alarm",
+    "synchromed_alarm",
+    "defers_device_workup",
+    "volume_lower",
+    "volume_as_expected",
+    "volume_higher",
+]
+
+
 class Concept(Strict):
     id: str = Field(pattern=SNAKE)
     kind: ConceptKind
     text: str = Field(min_length=3)
     cite: list[Citation] = Field(min_length=1)
     contradicts: list[str] = Field(default_factory=list)
-    tags: list[
-        Literal[
-            "naloxone",
-            "opioid_withdrawal_therapy",
-            "refill",
-            "contrast_through_cap",
-            "cessation",
-            "neurosurgical_review",
-            "diagnostic_bolus",
-            "motor_stall",
-            "prometra_alarm",
-            "synchromed_alarm",
-            "defers_device_workup",
-            "volume_lower",
-            "volume_as_expected",
-            "volume_higher",
-        ]
-    ] = Field(
+    tags: list[ConceptTag] = Field(
         default_factory=list,
         description=(
             "Safety-relevant meanings that the safety properties check (see pumpdx.engine.safety)."
@@ -371,3 +372,57 @@ class SourceFile(Strict):
 NotCondition.model_rebuild()
 AnyCondition.model_rebuild()
 AllCondition.model_rebuild()
+
+
+class ViewSection(Strict):
+    """A heading of the clinician view: the items whose priority is below `below`."""
+
+    title: str
+    below: int
+
+
+class ViewGroup(Strict):
+    """Several concepts shown as one checklist item (each member present is a line)."""
+
+    text: str = Field(min_length=3)
+    members: list[str] = Field(min_length=2)
+
+
+class ClinicianViewFile(Strict):
+    """kb/clinician_view.yaml: how the clinician view orders and merges conclusions.
+
+    The JSON assessment keeps every conclusion; this file only decides what a clinician
+    reads first (docs/clinician-view.md). Priority: lower is shown first. A concept's
+    priority is its entry in `priority`, else the smallest `tag_priority` of its tags,
+    else its kind's `kind_priority` (so a new concept is placed without an entry here).
+    """
+
+    kind_priority: dict[ConceptKind, int]
+    tag_priority: dict[ConceptTag, int] = Field(default_factory=dict)
+    priority: dict[str, int] = Field(default_factory=dict)
+    subsumes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="broader concept -> the concepts it restates; the view shows only the "
+                    "broader one (with every citation) when both are concluded")
+    groups: dict[str, ViewGroup] = Field(default_factory=dict)
+    after: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="question -> questions the algorithm asks first; while one of those is "
+                    "open, this one is listed under 'later'")
+    sections: list[ViewSection] = Field(min_length=1)
+    detail_from: int = Field(
+        description="items with this priority or more are listed only in the full view")
+    short: dict[str, str] = Field(
+        default_factory=dict, description="concept -> one-line text for the next step")
+
+    @model_validator(mode="after")
+    def _complete(self) -> ClinicianViewFile:
+        missing = {"urgent_action", "suspected_cause", "recommendation", "warning",
+                   "finding", "question"} - set(self.kind_priority)
+        if missing:
+            raise ValueError("kind_priority needs every kind; missing: "
+                             + ", ".join(sorted(missing)))
+        bounds = [s.below for s in self.sections]
+        if bounds != sorted(bounds):
+            raise ValueError("sections must be in increasing order of `below`")
+        return self

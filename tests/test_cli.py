@@ -27,15 +27,20 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
-def test_assess_prints_urgent_actions_first_with_citations(capsys: pytest.CaptureFixture[str]
-                                                           ) -> None:
+def test_assess_prints_the_next_step_then_urgent_actions_with_citations(
+        capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "assess", str(CASE))
     assert code == 0
-    headings = [h for h in ("URGENT ACTIONS", "SUSPECTED CAUSES", "RECOMMENDATIONS", "WARNINGS",
-                            "REASONING TRACE") if h in out]
-    assert headings[0] == "URGENT ACTIONS"
-    assert [out.index(h) for h in headings] == sorted(out.index(h) for h in headings)
+    lines = out.splitlines()
+    next_step = next(i for i, line in enumerate(lines) if line.startswith("NEXT STEP: "))
+    assert "naloxone" in lines[next_step]
+    headings = [h for h in ("DO NOW", "NEXT STEPS", "SUSPECTED CAUSES", "FINDINGS") if h in lines]
+    assert headings[0] == "DO NOW" and lines.index("DO NOW") > next_step
+    assert [lines.index(h) for h in headings] == sorted(lines.index(h) for h in headings)
     assert "[Review §5.1" in out
+    # the clinician's text: no trace, no rule ids, no firing numbers, no colour off a terminal
+    assert "REASONING TRACE" not in out and "firing" not in out
+    assert "rule ow_" not in out and "\033[" not in out
 
 
 def test_assess_json_from_stdin(capsys: pytest.CaptureFixture[str],

@@ -152,3 +152,21 @@ def test_report_file_is_utf8(tmp_path: Path, assessments: dict[str, Assessment],
     path = tmp_path / "report.html"
     path.write_text(html_report(a, kb, generated_at=WHEN), encoding="utf-8")
     assert '<meta charset="utf-8">' in path.read_text(encoding="utf-8")
+
+
+def test_report_opens_with_the_next_step_and_the_case_in_clinical_order(
+        assessor: Assessor) -> None:
+    from pumpdx.viz.clinicianview import clinician_view
+
+    a = assessor.assess(load_case(str(CASES_DIR / "maino_fentanyl_overinfusion.yaml")))
+    page = html_report(a, assessor.kb, generated_at=WHEN)
+    next_step = page.index('id="next-step"')
+    assert html.escape(a.next_step) in page[next_step:next_step + 400]
+    description = page.index(html.escape(" ".join(str(a.case["description"]).split()[:6])))
+    assert next_step < description < page.index('id="conclusions"')
+    # the conclusions come in the order of the clinician view, every one of them
+    order = [cid for item in clinician_view(a, assessor.kb).shown() for cid in item.ids
+             if cid in {c.id for c in a.conclusions}]
+    positions = [page.index(f'id="concl-{cid}"') for cid in order]
+    assert positions == sorted(positions)
+    assert page.index('id="concl-titrated_naloxone"') < page.index('id="concl-laboratory_studies"')

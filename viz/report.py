@@ -12,12 +12,14 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from pumpdx.engine.assessment import KIND_ORDER, Assessment, Conclusion, Question
+from pumpdx.engine.assessment import Assessment, Conclusion, Question
 from pumpdx.engine.trace import TraceFact
 from pumpdx.kb.loader import KnowledgeBase
 
 from . import style
+from .clinicianview import ViewItem, clinician_view
 from .graph import check_kb, fact_summary, firing_steps, format_value
+from .textview import case_summary
 
 CSS = """
 body{font-family:Helvetica,Arial,sans-serif;margin:0 auto;max-width:1200px;padding:1.2em 2em;
@@ -37,6 +39,9 @@ padding:.5em .8em}.note{border:1px dashed #999;padding:.6em .8em;background:#f7f
 .graph{overflow:auto;border:1px solid #ddd;max-height:none;background:#fff}
 .graph svg{display:block}code{font-size:.92em}tr.again td.decl{font-style:italic}
 p.description{white-space:pre-wrap;background:#f7f7f7;padding:.5em .8em}
+.nextstep{border:2px solid #b3261e;background:#fdf0ef;padding:.5em .8em;font-size:1.1em;
+margin:.6em 0}.item{border:1px solid #ccc;padding:.3em .6em;margin:.6em 0}
+.item>.text{font-weight:bold}.item ul{margin:.2em 0}
 @media print{.graph{overflow:visible}}
 """
 
@@ -196,6 +201,45 @@ def _fact_table(a: Assessment) -> str:
     return f'<table class="facts" id="fact-table">{head}{"".join(rows)}</table>'
 
 
+def _item_html(a: Assessment, item: ViewItem, kb: KnowledgeBase | None) -> str:
+    """One item of the clinician view: a conclusion, or the conclusions merged into it."""
+    concl = {c.id: c for c in a.conclusions}
+    asked = {q.id: q for q in a.questions}
+    parts = [_conclusion_html(concl[i], kb) if i in concl else _question_html(a, asked[i], kb)
+             for i in item.ids if i in concl or i in asked]
+    if len(parts) == 1:
+        return parts[0]
+    head = (f'<div class="text">{e(item.text)}</div>' if item.lines else
+            '<div class="small">one item in the clinician view: the first restates the '
+            "others</div>")
+    return f'<div class="item" id="item-{e(item.id)}">{head}{"".join(parts)}</div>'
+
+
+def _view_html(a: Assessment, kb: KnowledgeBase | None) -> list[str]:
+    """Every conclusion and question, in the clinician view's order and merges."""
+    view = clinician_view(a, kb)
+    out = ['<h2 id="conclusions">Conclusions, in clinical order</h2>']
+    if not a.conclusions:
+        out.append("<p>No conclusion was drawn.</p>")
+    for n, section in enumerate(view.sections, 1):
+        out.append(f'<h3 id="section-{n}">{e(section.title.capitalize())} '
+                   f"({len(section.items)})</h3>")
+        out += [_item_html(a, item, kb) for item in section.items]
+    if view.detail:
+        out.append(f'<h3 id="section-background">Background ({len(view.detail)})</h3>')
+        out += [_item_html(a, item, kb) for item in view.detail]
+    out.append('<h2 id="questions">Open questions (in the order to ask them)</h2>')
+    if view.questions or view.later_questions:
+        out += [_item_html(a, item, kb) for item in view.questions]
+        if view.later_questions:
+            out.append('<h3 id="questions-later">Later, once the questions above are '
+                       "answered</h3>")
+            out += [_item_html(a, item, kb) for item in view.later_questions]
+    else:
+        out.append("<p>None.</p>")
+    return out
+
+
 def html_report(assessment: Assessment, kb: KnowledgeBase | None = None, *,
                 svg: str | None = None, graph_note: str = "",
                 generated_at: datetime | None = None) -> str:
@@ -223,28 +267,23 @@ def html_report(assessment: Assessment, kb: KnowledgeBase | None = None, *,
                "names the rules that drew it and the part of the review that says so. "
                "It does not replace clinical judgement.</p>")
 
+    summary = ("Case " + case_id + ": " if case_id else "Case: ") + case_summary(a.case)
+    out.append(f'<div class="nextstep" id="next-step"><b>Next step:</b> {e(a.next_step)}</div>')
+    out.append(f'<div id="case-summary"><p><b>{e(summary)}</b></p>')
+    if a.case.get("description"):
+        out.append(f'<p class="description">{e(a.case["description"])}</p>')
+    if a.case.get("other_findings"):
+        out.append('<p class="description" id="other-findings"><b>Other findings (as '
+                   f'written; not used by the rules):</b> {e(a.case["other_findings"])}</p>')
+    out.append("</div>")
+
     if a.conflicts:
         pairs = "".join(f"<li><code>{e(c.first)}</code> &harr; <code>{e(c.second)}</code></li>"
                         for c in a.conflicts)
         out.append('<div class="conflict" id="conflicts"><b>Conflicting conclusions: report '
                    f"this knowledge-base defect.</b><ul>{pairs}</ul></div>")
 
-    out.append('<h2 id="conclusions">Conclusions</h2>')
-    if not a.conclusions:
-        out.append("<p>No conclusion was drawn.</p>")
-    for kind in KIND_ORDER:
-        items = a.by_kind(kind)
-        if kind == "question" or not items:
-            continue
-        out.append(f'<h3 id="kind-{kind}">{e(style.HEADINGS.get(kind, kind))} '
-                   f"({len(items)})</h3>")
-        out += [_conclusion_html(c, kb) for c in items]
-
-    out.append('<h2 id="questions">Open questions (findings needed to go on)</h2>')
-    if a.questions:
-        out += [_question_html(a, q, kb) for q in a.questions]
-    else:
-        out.append("<p>None.</p>")
+    out += _view_html(a, kb)
 
     out.append('<h2 id="graph">Reasoning graph</h2>')
     if svg:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from pumpdx.engine.assess import default_assessor
-from pumpdx.engine.textreport import format_assessment
 from pumpdx.kb.issues import KBLoadError
 from pumpdx.kb.loader import KnowledgeBase
+from pumpdx.viz.textview import DEFAULT_WIDTH, format_assessment
 
 from .common import EXIT_OK, kb_error, read_case, write_outputs
 
@@ -19,7 +21,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("assess", help="assess one case (JSON or YAML; '-' reads stdin)")
     p.add_argument("case", help="case file (.json, .yaml) or - for stdin")
     p.add_argument("--json", action="store_true", help="print the Assessment JSON")
-    p.add_argument("--no-trace", action="store_true", help="leave the firing list out")
+    p.add_argument("--trace", action="store_true", help="also print the reasoning trace")
+    p.add_argument("--explain", action="store_true",
+                   help="show the concept ids, rules and firing numbers behind each item")
+    p.add_argument("--all", action="store_true", dest="all_items",
+                   help="also list the background items the clinician view leaves out")
+    p.add_argument("--no-trace", action="store_true", help=argparse.SUPPRESS)  # the default now
     p.add_argument("--out", type=Path, help="write assessment files into this folder")
     p.add_argument("--kb", type=Path, help="knowledge-base folder (default: the shipped one)")
     p.add_argument("--graph-format", action="append", choices=["png", "pdf"], default=[],
@@ -40,7 +47,9 @@ def output_files(assessment: Any, kb: KnowledgeBase | None = None,
 
     files: dict[str, str | bytes] = {
         "assessment.json": assessment.model_dump_json(indent=2) + "\n",
-        "assessment.txt": format_assessment(assessment),
+        "assessment.txt": format_assessment(assessment, kb if kb is not None else
+                                            default_assessor().kb,
+                                            trace=True, explain=True, all_items=True),
     }
     audit = audit_files(assessment, kb)
     files.update(audit.files)
@@ -74,5 +83,21 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(assessment.model_dump_json(indent=2))
     else:
-        print(format_assessment(assessment, trace=not args.no_trace), end="")
+        color, width = terminal_style(sys.stdout)
+        print(format_assessment(assessment, assessor.kb, trace=args.trace and not args.no_trace,
+                                explain=args.explain, all_items=args.all_items, color=color,
+                                width=width), end="")
     return EXIT_OK
+
+
+def terminal_style(stream: Any) -> tuple[bool, int]:
+    """(colour, width) for text written to `stream`: colour only on a terminal without
+    NO_COLOR (https://no-color.org); the width of the terminal, else the default."""
+    try:
+        tty = bool(stream.isatty())
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        return False, DEFAULT_WIDTH
+    color = not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    return color, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns

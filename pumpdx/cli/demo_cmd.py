@@ -9,8 +9,8 @@ from typing import Any
 
 from pumpdx.engine.assess import default_assessor
 from pumpdx.engine.inputs import load_case
-from pumpdx.engine.textreport import format_assessment
 from pumpdx.kb.loader import default_kb_dir
+from pumpdx.viz.textview import format_assessment
 
 from . import assess_cmd
 from .common import EXIT_OK, write_outputs
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     for i, path in enumerate(cases):
         assessment = assessor.assess(load_case(str(path)))
         if i == 0 and not args.quiet:
-            print(format_assessment(assessment))
+            print(format_assessment(assessment, assessor.kb))
         folder = args.out / path.stem
         write_outputs(folder, assess_cmd.output_files(assessment, assessor.kb, notes))
         n_urgent = len(assessment.by_kind("urgent_action"))
