@@ -1,4 +1,4 @@
-"""Read a case from JSON or YAML and turn every problem into one clear line."""
+"""Read a case from JSON or YAML and turn every problem into one clear line each."""
 
 from __future__ import annotations
 
@@ -25,11 +25,16 @@ MAX_VALUES = 5_000
 
 
 class InputError(ValueError):
-    """Bad input; str() is one line naming the place and what is allowed."""
+    """Bad input; str() is one line naming the place and what is allowed.
 
-    def __init__(self, message: str) -> None:
+    An invalid case has every problem in `problems` (one line each, with the line and
+    column in the file); str() is the first, with the count of the others.
+    """
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
         # Keys and file names come from the input: one line, no control characters.
         super().__init__(printable(message))
+        self.problems = tuple(printable(p) for p in problems) or (str(self),)
 
 
 class _DuplicateKey(ValueError):
@@ -45,19 +50,6 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model that owns the field at `loc` (for 'allowed' lists)."""
-    model: type[BaseModel] | None = Case
-    for part in loc:
-        if model is None or isinstance(part, int):
-            continue
-        info = model.model_fields.get(str(part))
-        if info is None:
-            return model
-        model = _nested(info.annotation)
-    return model
-
-
 def _nested(annotation: Any) -> type[BaseModel] | None:
     import typing
 
@@ -68,44 +60,6 @@ def _nested(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
-
-
-def _place(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "case"
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """The first error as '<field>: <problem>; allowed: ...'."""
-    errors = exc.errors()
-    err = errors[0]
-    loc = tuple(err["loc"])
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    if err["type"] == "extra_forbidden":
-        owner = _model_at(loc[:-1])
-        allowed = ", ".join(owner.model_fields) if owner else "?"
-        hint = ""
-        name = str(loc[-1])
-        if owner and any(f.endswith(("_ml", "_mg_per_ml", "_mg_per_day", "_mcg_per_day",
-                                     "_hours", "_t", "_minutes", "_cm"))
-                         for f in owner.model_fields) and "_" in name:
-            hint = " (units are part of the field name, e.g. _ml, _mg_per_ml)"
-        where = _place(loc[:-1])
-        return f"{where}: unknown field '{name}'{hint}; allowed: {allowed}{more}"
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] in ("float_parsing", "float_type", "int_parsing", "int_type"):
-        msg += " (give a plain number; the unit is in the field name)"
-    got = err.get("input")
-    shown = ""
-    if err["type"] != "missing" and not isinstance(got, dict | list) and got is not None:
-        text = repr(got)
-        shown = f" (got {text[:60]}{'...' if len(text) > 60 else ''})"
-    return f"{_place(loc)}: {msg}{shown}{more}"
 
 
 class _LongNumber(ValueError):
@@ -222,32 +176,34 @@ _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)
 _NUMBER_LIKE = re.compile(r"\s*[-+]?[0-9_.]*[0-9][0-9_.]*(?:[eE][-+]?[0-9_]+)?\s*")
 
 
-def _number_problem(data: Any, model: type[BaseModel], loc: tuple[Any, ...]
-                    ) -> tuple[tuple[Any, ...], str] | None:
-    """Where a number field holds true/false (pydantic would read 1/0) or text that
-    pydantic would read as a number other than as written."""
+def _number_problems(data: Any, model: type[BaseModel], loc: tuple[Any, ...]
+                     ) -> list[tuple[tuple[Any, ...], str]]:
+    """Every place where a number field holds true/false (pydantic would read 1/0) or
+    text that pydantic would read as a number other than as written."""
     if not isinstance(data, dict):
-        return None
+        return []
+    found: list[tuple[tuple[Any, ...], str]] = []
     for key, value in data.items():
         info = model.model_fields.get(key) if isinstance(key, str) else None
         if info is None:
             continue
         if _is_number(info.annotation):
             if isinstance(value, bool):
-                return (*loc, key), f"expected a number, got {str(value).lower()}"
+                found.append(((*loc, key), f"expected a number, got {str(value).lower()}"))
+                continue
             if (isinstance(value, str) and _NUMBER_LIKE.fullmatch(value)
                     and not _PLAIN_NUMBER.fullmatch(value)):
-                return (*loc, key), (f"expected a plain decimal number such as 10 or 2.5, "
-                                     f"got {value[:40]!r}")
+                found.append(((*loc, key), (f"expected a plain decimal number such as 10 or "
+                                            f"2.5, got {value[:40]!r}")))
+                continue
         nested = _nested(info.annotation)
         if nested is None:
             continue
         items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
         for i, item in items:
-            found = _number_problem(item, nested, (*loc, key) if i is None else (*loc, key, i))
-            if found is not None:
-                return found
-    return None
+            found += _number_problems(item, nested, (*loc, key) if i is None
+                                      else (*loc, key, i))
+    return found
 
 
 def _shape_problem(data: Any) -> tuple[tuple[Any, ...], str] | None:
@@ -273,24 +229,81 @@ def _shape_problem(data: Any) -> tuple[tuple[Any, ...], str] | None:
     return None
 
 
-def case_from_data(data: Any, name: str) -> Case:
+KEEP_WHEN_BLANK = ("pump",)  # a pump whose details are all unknown is still a pump
+
+
+def without_blanks(data: dict[str, Any]) -> dict[str, Any]:
+    """The case without the fields left blank: a null (`key:` with nothing after it, as
+    in `pumpdx case template`) is a finding not entered, the same as leaving the key
+    out, and a section whose fields were all left blank is not entered either (except
+    the pump). A mapping written empty (`pump: {}`) and list entries stay as written."""
+
+    def clean(value: Any, keep: bool = False) -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                cleaned = clean(v)
+                if cleaned is not None:
+                    out[k] = cleaned
+            return None if value and not out and not keep else out
+        if isinstance(value, list):
+            return [clean(v, keep=True) for v in value]
+        return value
+
+    return {k: c for k, v in data.items()
+            if (c := clean(v, keep=k in KEEP_WHEN_BLANK)) is not None}
+
+
+def case_from_data(data: Any, name: str, text: str | None = None) -> Case:
+    """Validate parsed case data. Every problem is reported at once (InputError.problems),
+    with the line and column in `text` (the YAML or JSON it was read from) when given."""
+    from .casecheck import Problem, compose_positions, locate, locate_errors, place_of
+
     if data is None:
         raise InputError(f"{name}: empty; expected a case (see `pumpdx schema`)")
     if not isinstance(data, dict):
         raise InputError(f"{name}: expected a mapping of case sections at the top level, "
                          f"got {type(data).__name__}")
-    problem = _shape_problem(data) or _number_problem(data, Case, ())
-    if problem is not None:
-        raise InputError(f"{name}: {_place(problem[0])}: {problem[1]}")
+    shape = _shape_problem(data)
+    if shape is not None:
+        raise InputError(f"{name}: {place_of(shape[0])}: {shape[1]}")
+    data = without_blanks(data)
+    numbers = _number_problems(data, Case, ())
+    problems: list[Problem] = []
     try:
-        return Case.model_validate(data)
+        case = Case.model_validate(data)
     except ValidationError as exc:
-        raise InputError(f"{name}: {describe_validation_error(exc)}") from None
+        problems = locate_errors(exc, text)
     except RecursionError:
         raise InputError(f"{name}: nested too deeply") from None
+    else:
+        if not numbers:
+            return case
+    if numbers:
+        node = compose_positions(text) if text is not None else None
+        problems = [Problem(place_of(loc), message, *(locate(node, loc) or (None, None)))
+                    for loc, message in numbers] + problems
+    lines = tuple(p.format(name) for p in _same_problem_once(problems))
+    more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+    raise InputError(lines[0] + more, lines)
+
+
+def _same_problem_once(problems: list[Any]) -> list[Any]:
+    """One line per distinct problem: the same message at several places (a list of
+    repeated bad values) is reported at its first place, with the count of the others."""
+    from .casecheck import Problem
+
+    count: dict[str, int] = {}
+    first: dict[str, Problem] = {}
+    for p in problems:
+        count[p.message] = count.get(p.message, 0) + 1
+        first.setdefault(p.message, p)
+    return [Problem(p.place, p.message + (f" (the same at {count[m] - 1} more places)"
+                                          if count[m] > 1 else ""), p.line, p.column)
+            for m, p in first.items()]
 
 
 def load_case(source: str) -> Case:
     """Load and validate a case from a file path or '-' (stdin)."""
     text, name = read_source(source)
-    return case_from_data(parse_text(text, name), name)
+    return case_from_data(parse_text(text, name), name, text)

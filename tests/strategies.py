@@ -292,6 +292,10 @@ def _fix_case(draw: Draw, data: dict[str, Any]) -> dict[str, Any]:
             pump["has_catheter_access_port"] = True
         else:
             del cap["result"]
+    reservoir, size = data.get("reservoir") or {}, pump.get("reservoir_ml")
+    expected = reservoir.get("expected_volume_ml")
+    if size is not None and expected is not None and expected > size:
+        reservoir["expected_volume_ml"] = size  # more than the reservoir holds is an error
     return data
 
 

@@ -32,6 +32,10 @@ class Case(Finding):
 
     case_id: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=4000)
+    other_findings: str | None = Field(
+        None, max_length=4000,
+        description="Free text: anything else observed that has no field. Kept and shown in "
+                    "the report; never used by the rules.")
     assessment_date: date | None = None
     pump: Pump | None = None
     drugs: list[Drug] = Field(default_factory=list, max_length=10)
@@ -64,6 +68,11 @@ class Case(Finding):
                 raise ValueError("reservoir.last_refill_date needs assessment_date")
             if res.last_refill_date > self.assessment_date:
                 raise ValueError("reservoir.last_refill_date is after assessment_date")
+        size = self.pump.reservoir_ml if self.pump is not None else None
+        if (res is not None and res.expected_volume_ml is not None and size is not None
+                and res.expected_volume_ml > size):
+            raise ValueError(f"reservoir.expected_volume_ml ({res.expected_volume_ml:g} mL) "
+                             f"is above the reservoir size (pump.reservoir_ml {size:g} mL)")
         if self.pump is None and self.trial is None:
             raise ValueError("a case needs a pump (troubleshooting) or a trial (trial planning)")
         self._device_specific_interrogation()

@@ -8,10 +8,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import assess_cmd, batch_cmd, demo_cmd, explain_cmd, kb_cmd, schema_cmd, serve_cmd
+from . import (
+    assess_cmd,
+    batch_cmd,
+    case_cmd,
+    demo_cmd,
+    explain_cmd,
+    kb_cmd,
+    schema_cmd,
+    serve_cmd,
+)
 from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, CommandError, fail
 
-COMMAND_MODULES = [assess_cmd, explain_cmd, batch_cmd, demo_cmd, schema_cmd, kb_cmd,
+COMMAND_MODULES = [assess_cmd, explain_cmd, batch_cmd, demo_cmd, case_cmd, schema_cmd, kb_cmd,
                    serve_cmd]
 
 

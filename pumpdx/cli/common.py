@@ -28,7 +28,9 @@ class CommandError(Exception):
 
 
 def fail(message: str, code: int) -> NoReturn:
-    print(f"pumpdx: error: {message}", file=sys.stderr)
+    """Print the error (one line per problem, each prefixed) and exit with `code`."""
+    for line in message.split("\n"):
+        print(f"pumpdx: error: {line}", file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -36,7 +38,8 @@ def read_case(source: str) -> Case:
     try:
         return load_case(source)
     except InputError as exc:
-        raise CommandError(str(exc)) from None
+        # every problem of an invalid case, one line each (they are one line by design)
+        raise CommandError("\n".join(exc.problems)) from None
 
 
 def kb_error(exc: KBLoadError) -> CommandError:
