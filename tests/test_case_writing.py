@@ -189,3 +189,14 @@ def test_schema_fields_lists_units_values_meaning_and_sections(
     assert "number, mL" in entry and "aspirated" in entry and "§5.1" in out
     assert "allowed: none, temporary, permanent" in out
     assert "(other_findings: text" in out
+
+
+def test_a_prometra_alarm_logged_on_a_synchromed_is_named_with_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An impossible combination (per-manufacturer logged alarms, kb/facts/case.py)."""
+    path = tmp_path / "case.yaml"
+    path.write_text("pump: {model: synchromed_ii, reservoir_ml: 20}\n"
+                    "presentation: {problems: [alarm]}\ninterrogation:\n"
+                    "  motor_stall: none\n  alarms_logged: [critical_error]\n", encoding="utf-8")
+    (line,) = _errors(capsys, path)
+    assert f"{path}:5:18:" in line and "'critical_error' is not an alarm of a medtronic" in line

@@ -169,8 +169,9 @@ LOT_MUTATIONS: dict[str, Mutation] = {
         "                   do_not_refill_explant_replace, stop_intrathecal_delivery,\n"
         "                   surgical_pump_replacement]\n", "")]),
     "bolus without an expected response": (LOT, [
-        ("        where: {noticeable_response_expected: true}\n",
-         "        where: {noticeable_response_expected: {ne: false}}\n")]),
+        ("        where: {noticeable_response_expected: true, response: {present: false}}\n",
+         "        where: {noticeable_response_expected: {ne: false}, response: {present: false}}\n"
+         )]),
     "no response read as catheter malfunction when none was expected": (LOT, [
         ("where: {response: none, noticeable_response_expected: {ne: false, if_missing: pass}}",
          "where: {response: none}")]),

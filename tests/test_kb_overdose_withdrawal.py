@@ -205,8 +205,10 @@ def test_withdrawal_chains_to_loss_of_therapy_and_catheter_evaluation(assessor: 
     assert handovers == ["overdose_withdrawal", "loss_of_therapy", "catheter_evaluation"]
     rules = [f.rule for f in a.trace.firings]
     assert rules.index("ow_withdrawal_volume_higher") < rules.index("lot_bolus_no_response")
-    assert {"suspected_catheter_malfunction", "fluoroscopy_guided_cap_aspiration",
-            "diagnostic_bolus_considered"} <= a.conclusion_ids()
+    assert {"suspected_catheter_malfunction", "fluoroscopy_guided_cap_aspiration"
+            } <= a.conclusion_ids()
+    # the bolus response is on file: the bolus is not recommended again (issue 12)
+    assert "diagnostic_bolus_considered" not in a.conclusion_ids()
 
 
 # -- 3.1 and 3.2 -----------------------------------------------------------------------
