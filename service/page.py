@@ -25,7 +25,8 @@ STEPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      ("imaging", "exposures")),
     ("labs", "Laboratory studies (review 3.3)", ("labs",)),
     ("trial", "Intrathecal trial planning (trial chapter)", ("trial",)),
-    ("case", "About this case (free text, not used by the rules)", ("case_id", "description")),
+    ("case", "About this case (free text, not used by the rules)",
+     ("case_id", "description", "other_findings")),
 )
 ITEM = "__i__"
 # Nothing but the page itself and its own service: no fonts, images or scripts to fetch.
