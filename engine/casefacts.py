@@ -39,10 +39,10 @@ def case_facts(case: Case, kb: KnowledgeBase) -> FactList:
     pres = case.presentation
     for problem in dict.fromkeys(pres.problems):
         facts.append(("presentation", {"kind": str(problem)}))
+    classes = (frozenset(kb.agents[str(d.agent)].agent_class for d in case.drugs)
+               if case.drugs else None)
     for sign in dict.fromkeys(pres.signs):
-        info_s = kb.signs[str(sign)]
-        facts.append(("sign", {"name": str(sign),
-                               **info_s.model_dump(exclude={"cite"})}))
+        facts.append(("sign", {"name": str(sign), **kb.signs[str(sign)].fact_fields(classes)}))
     facts.append(("history", _plain(pres, skip=("problems", "signs"))))
     if case.interrogation is not None:
         facts.append(("interrogation", _plain(case.interrogation, skip=("alarms_logged",))))

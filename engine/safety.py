@@ -25,6 +25,20 @@ embedding PumpDx can run them too (`violations(case, assessment, kb)`).
 9. The volume class (lower / as expected / higher) is the one the entered volumes give
    in decimal arithmetic against the 5.1 threshold of the reservoir size (or of every
    size when it is unknown and the class does not depend on it).
+10. Signs of opioid toxicity (respiratory depression, desaturation, pinpoint pupils) with an
+    opioid in the pump or with the drug list not recorded always give titrated naloxone and
+    never opioid withdrawal therapy (7.9, 3.2).
+11. Drug-aware withdrawal: a withdrawal (no overdose stated, no sign of opioid toxicity)
+    gets the drug's withdrawal treatment whatever other signs are entered: systemic opioid
+    for an opioid, IV clonidine for clonidine (7.9); and an empty reservoir is refilled
+    unless a stated finding forbids it (7.9; 4.1, 7.8, 7.10). A sign that is not specific
+    never withholds treatment or a refill.
+12. Baclofen withdrawal always gives the emergency management and creatine kinase, and,
+    without an overdose or a cessation, restoration of intrathecal delivery (domain notes:
+    Saulino et al. 2016, label boxed warning, Ross et al. 2011).
+13. A suspected catheter-tip mass, a mass or compressive lesion, or a new neurological
+    deficit that MRI has not yet answered never gives a diagnostic or programmed bolus or a
+    dose increase (7.1, 7.5, 7.7, 7.8).
 """
 
 from __future__ import annotations
@@ -200,6 +214,116 @@ def volume_class_at_entered_precision(case: Case, ids: set[str], kb: KnowledgeBa
     if wrong:
         return (f"volume class {', '.join(wrong)} not what the entered volumes give "
                 f"({', '.join(sorted(allowed)) or 'undecided without the reservoir size'})")
+
+
+def _classes(case: Case, kb: KnowledgeBase) -> set[str]:
+    return {kb.agents[str(d.agent)].agent_class for d in case.drugs}
+
+
+def _opioid_toxicity_suspected(case: Case, kb: KnowledgeBase) -> bool:
+    """A sign of opioid toxicity with an opioid in the pump or no drug list."""
+    signs = any(kb.signs[str(s)].opioid_toxicity_sign for s in case.presentation.signs)
+    return signs and (not case.drugs or "opioid" in _classes(case, kb))
+
+
+def opioid_toxidrome_gets_naloxone(case: Case, ids: set[str], kb: KnowledgeBase
+                                   ) -> str | None:
+    if not _opioid_toxicity_suspected(case, kb):
+        return None
+    if not _tagged(ids, kb, "naloxone"):
+        known = "with the drug list not recorded" if not case.drugs else "with an opioid pump"
+        return f"signs of opioid toxicity {known} without naloxone"
+    therapy = _tagged(ids, kb, "opioid_withdrawal_therapy")
+    if therapy:
+        return f"suspected opioid toxicity with opioid withdrawal therapy ({', '.join(therapy)})"
+    return None
+
+
+def _pure_withdrawal(case: Case, kb: KnowledgeBase) -> bool:
+    problems = set(case.presentation.problems)
+    return ("withdrawal" in problems and "overdose" not in problems
+            and not _opioid_toxicity_suspected(case, kb))
+
+
+def _refill_forbidden(case: Case, kb: KnowledgeBase) -> bool:
+    """A stated finding under which the review does not refill (or cannot restore)."""
+    interrogation = case.interrogation
+    prometra = case.pump is not None and case.pump.model in ("prometra", "prometra_ii")
+    audible = case.audible_alarm.pattern if case.audible_alarm is not None else None
+    return bool(
+        (case.reservoir is not None and case.reservoir.refill_possible is False)
+        or (interrogation is not None and (
+            interrogation.motor_stall == "permanent" or interrogation.end_of_service is True
+            or (prometra and "critical_error" in interrogation.alarms_logged)))
+        or (prometra and audible == "three_long_beeps_every_30_min")
+        or any(i.finding in ("catheter_tip_mass", "compressive_lesion") for i in case.imaging)
+        or no_refill_with_open_prometra_valves(case, {"refill_to_restore_therapy"}, kb)
+        is not None)
+
+
+def _reservoir_empty(case: Case) -> bool:
+    return bool((case.interrogation is not None
+                 and case.interrogation.calculated_reservoir_ml == 0)
+                or (case.reservoir is not None and case.reservoir.measured_volume_ml == 0))
+
+
+def withdrawal_treated_whatever_the_signs(case: Case, ids: set[str], kb: KnowledgeBase
+                                          ) -> str | None:
+    if not _pure_withdrawal(case, kb):
+        return None
+    classes = _classes(case, kb)
+    missing = []
+    if "opioid" in classes and not _tagged(ids, kb, "opioid_withdrawal_therapy"):
+        missing.append("systemic opioid")
+    if "clonidine" in classes and not _tagged(ids, kb, "clonidine_withdrawal_therapy"):
+        missing.append("IV clonidine")
+    refill_due = _reservoir_empty(case) and not _refill_forbidden(case, kb)
+    if refill_due and not _tagged(ids, kb, "refill"):
+        missing.append("refill of the empty reservoir")
+    if missing:
+        return "withdrawal without " + ", ".join(missing)
+    return None
+
+
+def baclofen_withdrawal_emergency(case: Case, ids: set[str], kb: KnowledgeBase) -> str | None:
+    if not ("withdrawal" in case.presentation.problems and "baclofen" in _classes(case, kb)):
+        return None
+    missing = [tag for tag in ("baclofen_withdrawal_emergency", "creatine_kinase")
+               if not _tagged(ids, kb, tag)]
+    ceased = bool(_tagged(ids, kb, "cessation"))
+    if ("overdose" not in case.presentation.problems and not ceased
+            and not _tagged(ids, kb, "restore_intrathecal_delivery")):
+        missing.append("restore_intrathecal_delivery")
+    if missing:
+        return "baclofen withdrawal without " + ", ".join(missing)
+    return None
+
+
+MRI_UNANSWERED = ("inconclusive", "catheter_tip_mass", "compressive_lesion")
+
+
+def mass_or_deficit_unresolved(case: Case) -> bool:
+    """A mass or compressive lesion on imaging, or a suspected mass, granuloma concern or
+    new neurological deficit that no MRI of the spine has answered."""
+    if any(i.finding in ("catheter_tip_mass", "compressive_lesion") for i in case.imaging):
+        return True
+    suspected = bool({"new_neurological_deficit", "catheter_tip_mass_suspected"}
+                     & set(case.presentation.problems)) or bool(
+        case.cap_aspiration is not None and case.cap_aspiration.granuloma_concern)
+    answered = any(i.modality == "mri_spine" and i.finding not in MRI_UNANSWERED
+                   for i in case.imaging)
+    return suspected and not answered
+
+
+def no_bolus_or_dose_increase_while_mass_or_deficit_unresolved(
+        case: Case, ids: set[str], kb: KnowledgeBase) -> str | None:
+    if not mass_or_deficit_unresolved(case):
+        return None
+    given = sorted({*_tagged(ids, kb, "diagnostic_bolus"), *_tagged(ids, kb, "programmed_bolus"),
+                    *_tagged(ids, kb, "dose_increase")})
+    if given:
+        return (f"bolus or dose increase ({', '.join(given)}) while a mass or a new deficit "
+                "is unresolved by MRI")
     return None
 
 
@@ -212,6 +336,11 @@ PROPERTIES: dict[str, Property] = {
     "alarm_of_the_pumps_manufacturer": alarm_of_the_pumps_manufacturer,
     "device_workup_deferred_on_entered_findings": device_workup_deferred_on_entered_findings,
     "volume_class_at_entered_precision": volume_class_at_entered_precision,
+    "opioid_toxidrome_gets_naloxone": opioid_toxidrome_gets_naloxone,
+    "withdrawal_treated_whatever_the_signs": withdrawal_treated_whatever_the_signs,
+    "baclofen_withdrawal_emergency": baclofen_withdrawal_emergency,
+    "no_bolus_or_dose_increase_while_mass_or_deficit_unresolved":
+        no_bolus_or_dose_increase_while_mass_or_deficit_unresolved,
 }
 
 

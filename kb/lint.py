@@ -238,9 +238,12 @@ def _input_producers(kb: KnowledgeBase) -> dict[str, list[Producer]]:
                                    "lipophilic": frozenset([info.lipophilic])})
                          for agent, info in sorted(kb.agents.items())]
         elif name == "sign":
+            pumps: list[frozenset[str] | None] = [
+                None, *(frozenset([c]) for c in sorted({a.agent_class
+                                                       for a in kb.agents.values()}))]
             out[name] = [("case", {"name": frozenset([sign]),
-                                   **{k: frozenset([v]) for k, v in
-                                      info.model_dump(exclude={"cite"}).items()}})
+                                   **{k: frozenset(info.fact_fields(p)[k] for p in pumps)
+                                      for k in info.fact_fields(None)}})
                          for sign, info in sorted(kb.signs.items())]
         else:
             out[name] = [("case", {})]

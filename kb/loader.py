@@ -26,6 +26,7 @@ from .facts.registry import FactType, build_fact_types
 from .issues import KBIssue, KBLoadError, display_path
 from .rulecheck import check_rules
 from .schema import (
+    GENERAL,
     AgentInfo,
     Citation,
     ClinicianViewFile,
@@ -327,6 +328,13 @@ def _check_catalogs(root: Path, agents: dict[str, AgentInfo], drugs_doc: YamlDoc
         for key in sorted(known - set(table)):
             issues.append(KBIssue(name, 1, "", f"'{key}' is in the fact vocabulary but has no "
                                                f"entry here"))
+    classes = {a.agent_class for a in agents.values()} | {GENERAL}
+    for sign, info in sorted(signs.items()):
+        for key in sorted(set(info.readings) - classes):
+            line = signs_doc.line_of(("signs", sign)) if signs_doc is not None else 1
+            issues.append(KBIssue("signs.yaml", line, sign,
+                                  f"reading for unknown drug class '{key}'; allowed: "
+                                  + ", ".join(sorted(classes))))
 
 
 def citation_problem(c: Citation, sources: dict[str, SourceInfo]) -> str | None:
@@ -352,10 +360,12 @@ def _check_catalog_citations(root: Path,
     for name, (table, doc) in tables.items():
         top = next(iter(doc.data)) if doc is not None and isinstance(doc.data, dict) else ""
         for key, info in table.items():
-            for i, c in enumerate(info.cite):
+            cites = info.citations() if isinstance(info, SignInfo) else info.cite
+            for i, c in enumerate(cites):
                 problem = citation_problem(c, sources)
                 if problem:
-                    line = doc.line_of((top, key, "cite", i)) if doc is not None else 1
+                    at = (top, key, "cite", i) if i < len(info.cite) else (top, key)
+                    line = doc.line_of(at) if doc is not None else 1
                     issues.append(KBIssue(display_path(root / name, root), line, key, problem,
                                           "citation"))
     return issues

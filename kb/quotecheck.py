@@ -64,6 +64,16 @@ def iter_citations(ctx: LintContext) -> Iterator[CitedAt]:
         file = display_path(kb.root / name, kb.root)
         for item, value in table.items():
             yield from _cited(ctx, file, (key, item), item, value.cite)
+    signs_file = display_path(kb.root / "signs.yaml", kb.root)
+    signs_doc = ctx.doc(signs_file)
+    for sign, info in kb.signs.items():
+        for cls, reading in info.readings.items():
+            for syndrome, cites in (("overdose", reading.overdose),
+                                    ("withdrawal", reading.withdrawal)):
+                for i, c in enumerate(cites):
+                    loc = ("signs", sign, "readings", cls, syndrome, i)
+                    line = signs_doc.line_of(loc) if signs_doc is not None else 1
+                    yield CitedAt(signs_file, line, f"{sign} ({cls} {syndrome})", c)
 
 
 def _place(c: Citation) -> str:

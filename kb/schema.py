@@ -274,6 +274,12 @@ ConceptTag = Literal[
     "volume_lower",
     "volume_as_expected",
     "volume_higher",
+    "programmed_bolus",
+    "dose_increase",
+    "clonidine_withdrawal_therapy",
+    "baclofen_withdrawal_emergency",
+    "restore_intrathecal_delivery",
+    "creatine_kinase",
 ]
 
 
@@ -319,12 +325,75 @@ class DrugFile(Strict):
     agents: dict[str, AgentInfo]
 
 
+class SignReading(Strict):
+    """How the sources read a sign for one drug class: as overdose, as withdrawal, or both.
+
+    Each reading is the list of citations that support it; an empty list means no source
+    reads the sign that way for this class.
+    """
+
+    overdose: list[Citation] = Field(default_factory=list)
+    withdrawal: list[Citation] = Field(default_factory=list)
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _some_reading(self) -> SignReading:
+        if not (self.overdose or self.withdrawal):
+            raise ValueError("a reading needs overdose or withdrawal citations (leave the class "
+                             "out when no source classifies the sign for it)")
+        return self
+
+
+GENERAL = "general"
+
+
 class SignInfo(Strict):
-    overdose_sign: bool = False
-    withdrawal_sign: bool = False
+    """A sign read per drug class (kb/signs.yaml).
+
+    `readings` maps a drug class (kb/drugs.yaml) to its sourced reading; the key
+    `general` is the review's reading that names no drug (review 3). A class that is not
+    listed has no source for the sign: the sign is not classified for that class.
+    """
+
+    readings: dict[str, SignReading] = Field(default_factory=dict)
     spinal_withdrawal_feature: bool = False
     classic_opioid_withdrawal_feature: bool = False
-    cite: list[Citation] = Field(min_length=1)
+    opioid_toxicity_sign: bool = Field(
+        False, description="A sign of suspected opioid toxicity (review 7.9, 3.2).")
+    cite: list[Citation] = Field(
+        default_factory=list, description="Sources of the feature flags.")
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _flags_cited(self) -> SignInfo:
+        flagged = (self.spinal_withdrawal_feature or self.classic_opioid_withdrawal_feature
+                   or self.opioid_toxicity_sign)
+        if flagged and not self.cite:
+            raise ValueError("a sign with a feature flag needs `cite` for it")
+        if not self.readings and not self.notes:
+            raise ValueError("a sign that no source classifies needs `notes` saying so")
+        return self
+
+    def citations(self) -> list[Citation]:
+        """Every citation of this sign (feature flags and readings)."""
+        out = list(self.cite)
+        for reading in self.readings.values():
+            out += reading.overdose + reading.withdrawal
+        return out
+
+    def fact_fields(self, classes: frozenset[str] | None) -> dict[str, bool]:
+        """The sign fact's fields for a pump holding drugs of `classes` (None: drugs not
+        recorded). A sign reads as overdose (withdrawal) when the review's general reading
+        or the reading of a class in the pump says so."""
+        keys = [GENERAL, *sorted(classes or ())]
+        readings = [self.readings[k] for k in keys if k in self.readings]
+        return {
+            "overdose_sign": any(r.overdose for r in readings),
+            "withdrawal_sign": any(r.withdrawal for r in readings),
+            "spinal_withdrawal_feature": self.spinal_withdrawal_feature,
+            "classic_opioid_withdrawal_feature": self.classic_opioid_withdrawal_feature,
+            "opioid_toxicity_sign": self.opioid_toxicity_sign,
+        }
 
 
 class SignFile(Strict):

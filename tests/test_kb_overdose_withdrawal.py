@@ -79,33 +79,76 @@ def test_opioid_overdose_always_naloxone_never_systemic_opioid(
         assert "iv_clonidine_and_sympathetic_control" not in ids
         assert a.conflicts == []
         assert violations(c, a, kb) == []
-        if "withdrawal" in problems or any(kb.signs[s].withdrawal_sign for s in signs):
-            assert "mixed_overdose_withdrawal_picture" in ids
-            assert "withhold_systemic_opioid_mixed_picture" in ids
+        if "withdrawal" in problems:
+            assert "overdose_and_withdrawal_both_suspected" in ids
 
 
-def test_systemic_opioid_withheld_for_every_unambiguous_overdose_sign(
+def test_no_sign_but_opioid_toxicity_withholds_withdrawal_treatment_or_refill(
         assessor: Assessor, kb: KnowledgeBase) -> None:
-    """Withdrawal stated, but any sign that reads as overdose (and not also as classic
-    opioid withdrawal) makes a mixed picture: no systemic opioid."""
-    overdose_signs = sorted(s for s, info in kb.signs.items()
-                            if info.overdose_sign and not info.classic_opioid_withdrawal_feature)
-    assert "sedation" in overdose_signs and "respiratory_depression" in overdose_signs
-    for sign in overdose_signs:
-        a = assessor.assess(case(["withdrawal"], ["morphine"], ["diaphoresis", sign], "low"))
+    """Withdrawal stated with a low reservoir: every sign except the signs of opioid
+    toxicity (7.9) leaves systemic opioid and the refill in place, for every opioid."""
+    toxicity = sorted(s for s, info in kb.signs.items() if info.opioid_toxicity_sign)
+    assert toxicity == ["desaturation", "pinpoint_pupils", "respiratory_depression"]
+    for agent in opioids(kb):
+        for sign in sorted(set(kb.signs) - set(toxicity)):
+            a = assessor.assess(case(["withdrawal"], [agent], ["diaphoresis", sign], "low"))
+            ids = a.conclusion_ids()
+            assert tagged(a, kb, "opioid_withdrawal_therapy"), (agent, sign)
+            assert "refill_to_restore_therapy" in ids, (agent, sign)
+            assert not tagged(a, kb, "naloxone"), (agent, sign)
+            assert a.conflicts == []
+
+
+@pytest.mark.parametrize("drugs", [["morphine"], ["fentanyl", "clonidine"], []],
+                         ids=["morphine", "fentanyl+clonidine", "drugs_unknown"])
+@pytest.mark.parametrize("problem", ["overdose", "withdrawal"])
+def test_opioid_toxicity_signs_give_naloxone_with_an_opioid_or_unknown_drugs(
+        assessor: Assessor, kb: KnowledgeBase, drugs: list[str], problem: str) -> None:
+    for sign in sorted(s for s, info in kb.signs.items() if info.opioid_toxicity_sign):
+        c = case([problem], drugs, [sign], "low")
+        a = assessor.assess(c)
         ids = a.conclusion_ids()
-        assert not tagged(a, kb, "opioid_withdrawal_therapy"), sign
-        assert "withhold_systemic_opioid_mixed_picture" in ids, sign
-        assert "refill_to_restore_therapy" not in ids, sign
+        assert tagged(a, kb, "naloxone"), (sign, drugs)
+        assert not tagged(a, kb, "opioid_withdrawal_therapy"), (sign, drugs)
+        assert "refill_to_restore_therapy" not in ids, (sign, drugs)
+        assert violations(c, a, kb) == []
 
 
-@pytest.mark.parametrize("sign", ["nausea", "vomiting"])
+@pytest.mark.parametrize("agent", ["clonidine", "baclofen", "ziconotide", "bupivacaine"])
+def test_opioid_toxicity_signs_without_an_opioid_give_no_naloxone(
+        assessor: Assessor, kb: KnowledgeBase, agent: str) -> None:
+    for sign in sorted(s for s, info in kb.signs.items() if info.opioid_toxicity_sign):
+        a = assessor.assess(case(["withdrawal"], [agent], [sign], "low"))
+        assert not tagged(a, kb, "naloxone"), (agent, sign)
+        assert "refill_to_restore_therapy" in a.conclusion_ids(), (agent, sign)
+
+
+@pytest.mark.parametrize("sign", ["nausea", "vomiting", "tremor"])
 def test_ambiguous_signs_do_not_block_withdrawal_therapy(assessor: Assessor, kb: KnowledgeBase,
                                                          sign: str) -> None:
     a = assessor.assess(case(["withdrawal"], ["hydromorphone"], [sign]))
     assert tagged(a, kb, "opioid_withdrawal_therapy")
     assert "ambiguous_overdose_or_withdrawal_sign" in a.conclusion_ids()
-    assert "mixed_overdose_withdrawal_picture" not in a.conclusion_ids()
+    assert "signs_read_as_other_syndrome" not in a.conclusion_ids()
+
+
+def test_signs_are_read_per_drug_class(kb: KnowledgeBase) -> None:
+    """Rigidity is an overdose sign with an opioid (3.2) and a withdrawal sign with
+    baclofen (domain notes); altered mental status is classified for baclofen only; tremor
+    is ambiguous with an opioid and unclassified without one."""
+    rigidity = kb.signs["rigidity"]
+    assert rigidity.fact_fields(frozenset({"opioid"}))["overdose_sign"]
+    assert not rigidity.fact_fields(frozenset({"opioid"}))["withdrawal_sign"]
+    assert rigidity.fact_fields(frozenset({"baclofen"}))["withdrawal_sign"]
+    assert not rigidity.fact_fields(frozenset({"baclofen"}))["overdose_sign"]
+    confusion = kb.signs["altered_mental_status"]
+    assert not any(confusion.fact_fields(frozenset({"ziconotide"})).values())
+    tremor = kb.signs["tremor"]
+    assert tremor.fact_fields(frozenset({"opioid"}))["overdose_sign"]
+    assert tremor.fact_fields(frozenset({"opioid"}))["withdrawal_sign"]
+    for other in ("baclofen", "clonidine", "ziconotide", "local_anesthetic"):
+        fields = tremor.fact_fields(frozenset({other}))
+        assert not (fields["overdose_sign"] or fields["withdrawal_sign"]), other
 
 
 @pytest.mark.parametrize("state", sorted(RESERVOIR_STATES))
@@ -122,7 +165,7 @@ def test_opioid_withdrawal_gets_systemic_opioid_never_naloxone(
 def therapy_for(assessor: Assessor, drugs: list[str]) -> set[str]:
     a = assessor.assess(case(["withdrawal"], drugs, ["agitation"]))
     watched = {"systemic_opioid_for_withdrawal", "iv_clonidine_and_sympathetic_control",
-               "withdrawal_no_specific_therapy_named", "baclofen_withdrawal_warning",
+               "withdrawal_no_specific_therapy_named", "baclofen_withdrawal_emergency",
                "mixed_withdrawal_pattern"}
     return a.conclusion_ids() & watched
 
@@ -133,7 +176,7 @@ def test_every_agent_gets_its_own_withdrawal_care(assessor: Assessor, kb: Knowle
         "clonidine": {"iv_clonidine_and_sympathetic_control"},
         "local_anesthetic": {"withdrawal_no_specific_therapy_named"},
         "ziconotide": {"withdrawal_no_specific_therapy_named"},
-        "baclofen": {"withdrawal_no_specific_therapy_named", "baclofen_withdrawal_warning"},
+        "baclofen": {"baclofen_withdrawal_emergency"},
     }
     assert {info.agent_class for info in kb.agents.values()} == set(expected_by_class)
     for agent, info in sorted(kb.agents.items()):
@@ -295,7 +338,7 @@ def test_bad_lab_input_is_one_clear_line() -> None:
 # -- the checks fail when a rule is broken (mutation tests) ---------------------------------
 # Shared with test_kb_loss_of_therapy and test_kb_exposures.
 SCENARIO_GROUPS = ("overdose_withdrawal", "loss_of_therapy", "external_exposures", "laboratory",
-                   "case_reports")
+                   "case_reports", "clinical_review")
 Mutation = tuple[str, list[tuple[str, str]]]  # file under kb/, [(old, new), ...]
 
 
@@ -320,18 +363,25 @@ def mutated_assessor(tmp_path: Path, mutation: Mutation) -> Assessor:
 OW = "rules/overdose_withdrawal.yaml"
 OW_MUTATIONS: dict[str, Mutation] = {
     "withdrawal-predominant ignores a stated overdose": (OW, [
-        ("      - not: {fact: presentation, where: {kind: overdose}}\n", "")]),
+        ("      - not: {fact: presentation, where: {kind: overdose}}\n"
+         "      - not: {fact: conclusion, where: {id: suspected_opioid_toxicity}}\n",
+         "      - not: {fact: conclusion, where: {id: suspected_opioid_toxicity}}\n")]),
     "opioid overdose without naloxone": (OW, [
-        ("      - conclude: titrated_naloxone\n",
+        ("        where: {agent_class: opioid}\n    then:\n      - conclude: titrated_naloxone\n",
+         "        where: {agent_class: opioid}\n    then:\n"
          "      - conclude: drug_specific_overdose_supportive_care\n")]),
+    "opioid toxidrome without naloxone": (OW, [
+        ("      - conclude: suspected_opioid_toxicity\n      - conclude: titrated_naloxone\n",
+         "      - conclude: suspected_opioid_toxicity\n")]),
     "refill ignores do-not-refill": (OW, [
         ("              in: [do_not_refill_explant_replace, stop_intrathecal_delivery,\n",
          "              in: [stop_intrathecal_delivery,\n")]),
     "withdrawal volume branch reversed": (OW, [
         ("where: {direction: {in: [none, lower]}}", "where: {direction: {in: [none, higher]}}")]),
-    "mixed picture does not withhold the systemic opioid": (OW, [
-        ("      - conclude: withhold_systemic_opioid_mixed_picture\n",
-         "      - conclude: mixed_overdose_withdrawal_picture\n")]),
+    "withdrawal pattern ignores suspected opioid toxicity": (OW, [
+        ("      - not: {fact: conclusion, where: {id: suspected_opioid_toxicity}}\n", "")]),
+    "baclofen withdrawal without its emergency management": (OW, [
+        ("      - conclude: baclofen_withdrawal_emergency\n", "")]),
 }
 
 

@@ -129,7 +129,10 @@ def build_fact_types(algorithms: tuple[str, ...], concept_ids: tuple[str, ...],
             "withdrawal_sign": BOOLEAN,
             "spinal_withdrawal_feature": BOOLEAN,
             "classic_opioid_withdrawal_feature": BOOLEAN,
-        }, "input", "One sign (classification from kb/signs.yaml).", "presentation.signs[]"),
+            "opioid_toxicity_sign": BOOLEAN,
+        }, "input", "One sign, read for the drug classes in the pump (kb/signs.yaml: "
+                    "overdose_sign / withdrawal_sign hold when the review's general reading "
+                    "or the reading of a class in the pump says so).", "presentation.signs[]"),
         FactType("history", _fields_of(Presentation, skip=("problems", "signs")), "input",
                  "Timing and history of the presentation.", "presentation"),
         FactType("interrogation", _fields_of(Interrogation, skip=("alarms_logged",)), "input",
