@@ -214,6 +214,7 @@ def volume_class_at_entered_precision(case: Case, ids: set[str], kb: KnowledgeBa
     if wrong:
         return (f"volume class {', '.join(wrong)} not what the entered volumes give "
                 f"({', '.join(sorted(allowed)) or 'undecided without the reservoir size'})")
+    return None
 
 
 def _classes(case: Case, kb: KnowledgeBase) -> set[str]:
