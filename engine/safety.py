@@ -249,8 +249,12 @@ def _pure_withdrawal(case: Case, kb: KnowledgeBase) -> bool:
 def _refill_forbidden(case: Case, kb: KnowledgeBase) -> bool:
     """A stated finding under which the review does not refill (or cannot restore)."""
     interrogation = case.interrogation
-    prometra = case.pump is not None and case.pump.model in ("prometra", "prometra_ii")
+    prometra = _maker(case) == "flowonix" or (
+        case.pump is not None and case.pump.model in ("prometra", "prometra_ii"))
     audible = case.audible_alarm.pattern if case.audible_alarm is not None else None
+    limit = float(kb.parameters["prometra_post_mri_open_valve_aspirate_ml"].value)  # type: ignore[arg-type]
+    open_valves = any(e.kind == "mri" and e.post_mri_aspirate_ml is not None
+                      and e.post_mri_aspirate_ml > limit for e in case.exposures)
     return bool(
         (case.reservoir is not None and case.reservoir.refill_possible is False)
         or (interrogation is not None and (
@@ -258,8 +262,7 @@ def _refill_forbidden(case: Case, kb: KnowledgeBase) -> bool:
             or (prometra and "critical_error" in interrogation.alarms_logged)))
         or (prometra and audible == "three_long_beeps_every_30_min")
         or any(i.finding in ("catheter_tip_mass", "compressive_lesion") for i in case.imaging)
-        or no_refill_with_open_prometra_valves(case, {"refill_to_restore_therapy"}, kb)
-        is not None)
+        or (prometra and open_valves))
 
 
 def _reservoir_empty(case: Case) -> bool:
