@@ -8,7 +8,7 @@ derive them. This is how an author shows reviewers what an edit does.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -164,7 +164,15 @@ def render_text(diff: KBDiff, old_name: str, new_name: str) -> str:
         out.append(line)
     changed = diff.changed_cases()
     out += ["", f"Cases: {diff.cases_run} run on both, {len(changed)} with different results"]
-    for case in changed:
+    out += render_case_deltas(changed)
+    return "\n".join(out) + "\n"
+
+
+def render_case_deltas(cases: Iterable[CaseDelta]) -> list[str]:
+    """The lines of each changed case: where it is, then + gained and - lost conclusions
+    with the rules that derive them (also used by `pumpdx log replay`)."""
+    out = []
+    for case in cases:
         status = ""
         if case.kind == "scenario" and case.old_status != case.new_status:
             status = f": {case.old_status} -> {case.new_status}"
@@ -174,4 +182,4 @@ def render_text(diff: KBDiff, old_name: str, new_name: str) -> str:
         for sign, deltas in (("+", case.gained), ("-", case.lost)):
             for d in deltas:
                 out.append(f"    {sign} {d.id} ({d.kind}) <- {', '.join(d.rules) or '?'}")
-    return "\n".join(out) + "\n"
+    return out

@@ -11,4 +11,5 @@ ln -s "$PWD/kb" "$tree/pumpdx/kb"
 ln -s "$PWD/engine" "$tree/pumpdx/engine"
 ln -s "$PWD/viz" "$tree/pumpdx/viz"
 ln -s "$PWD/service" "$tree/pumpdx/service"
+ln -s "$PWD/decisionlog" "$tree/pumpdx/decisionlog"
 cd "$tree" && "$OLDPWD/.venv/bin/mypy" --config-file "$OLDPWD/pyproject.toml" -p pumpdx

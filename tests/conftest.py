@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,8 @@ from pumpdx.engine.assess import Assessor, default_assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.kb.facts import Case
 from pumpdx.kb.loader import KnowledgeBase, default_kb_dir
+
+from .fixtures.pgserver import PostgresServer, PostgresUnavailable
 
 REPO = Path(__file__).resolve().parent.parent
 KB_DIR = default_kb_dir()
@@ -36,3 +41,30 @@ def run(assessor: Assessor) -> Any:
         return assessor.assess(Case.model_validate(data))
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on 127.0.0.1 for the whole session, stopped at the end.
+    Without PostgreSQL the tests that need it are skipped, except in CI (CI=true), where
+    scripts/setup.sh --test has installed it and its absence is a failure."""
+    try:
+        server = PostgresServer()
+        server.start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL test server: {exc}")
+        pytest.skip(f"PostgreSQL test server: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_DATABASES = itertools.count(1)
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    return postgres.create_database(f"pumpdx_test_{next(_DATABASES)}")

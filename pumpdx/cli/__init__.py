@@ -15,13 +15,14 @@ from . import (
     demo_cmd,
     explain_cmd,
     kb_cmd,
+    log_cmd,
     schema_cmd,
     serve_cmd,
 )
 from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, CommandError, fail
 
 COMMAND_MODULES = [assess_cmd, explain_cmd, batch_cmd, demo_cmd, case_cmd, schema_cmd, kb_cmd,
-                   serve_cmd]
+                   serve_cmd, log_cmd]
 
 
 class _Parser(argparse.ArgumentParser):

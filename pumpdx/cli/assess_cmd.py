@@ -14,7 +14,7 @@ from pumpdx.kb.issues import KBLoadError
 from pumpdx.kb.loader import KnowledgeBase
 from pumpdx.viz.textview import DEFAULT_WIDTH, format_assessment
 
-from .common import EXIT_OK, kb_error, read_case, write_outputs
+from .common import EXIT_OK, CommandError, kb_error, read_case, write_outputs
 
 
 def register(sub: Any) -> None:
@@ -31,6 +31,10 @@ def register(sub: Any) -> None:
     p.add_argument("--kb", type=Path, help="knowledge-base folder (default: the shipped one)")
     p.add_argument("--graph-format", action="append", choices=["png", "pdf"], default=[],
                    help="with --out: also write reasoning.png / reasoning.pdf (repeatable)")
+    p.add_argument("--log", nargs="?", const="", default=None, metavar="URL",
+                   help="store the decision in the decision log: the default SQLite file, "
+                        "or a file path, sqlite:///PATH or postgresql://USER@HOST/DB "
+                        "(put --log after the case file)")
     p.set_defaults(handler=run)
 
 
@@ -58,6 +62,20 @@ def output_files(assessment: Any, kb: KnowledgeBase | None = None,
     return files
 
 
+def log_decision(assessment: Any, url: str) -> None:
+    """Store the decision before anything is printed: no output without its log entry."""
+    from pumpdx.decisionlog import DecisionLog, LogError
+
+    try:
+        with DecisionLog.open(url) as log:
+            new = log.record(assessment, source="cli")
+            where = log.shown()
+    except LogError as exc:
+        raise CommandError(str(exc)) from None
+    state = "logged" if new else "already in the log:"
+    print(f"pumpdx: {state} {assessment.decision_id} ({where})", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     case = read_case(args.case)
     try:
@@ -65,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     except KBLoadError as exc:
         raise kb_error(exc) from None
     assessment = assessor.assess(case)
+    if args.log is not None:
+        log_decision(assessment, args.log)
     if args.out is not None:
         notes: list[str] = []
         files = output_files(assessment, assessor.kb, notes)
