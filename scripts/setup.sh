@@ -2,7 +2,8 @@
 # Set up everything PumpDx needs on a fresh machine (Python 3.11 with pip; root or
 # sudo for system packages). Idempotent: installs only what is missing.
 #   scripts/setup.sh          runtime: uv, the project environment, Graphviz `dot`
-#   scripts/setup.sh --test   also Chromium and chromium-driver (browser tests), poppler-utils
+#   scripts/setup.sh --test   also Chromium and chromium-driver (browser tests), poppler-utils,
+#                             PostgreSQL (the decision-log tests start their own server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export UV_PYTHON_DOWNLOADS=never
@@ -50,6 +51,13 @@ if [[ $want_test -eq 1 ]] && ! command -v chromedriver >/dev/null 2>&1; then
 fi
 if [[ $want_test -eq 1 ]] && ! command -v pdftoppm >/dev/null 2>&1; then
   apt_install poppler-utils || say "poppler-utils is missing: the printed-report test will be skipped"
+fi
+
+# The decision-log tests run initdb and pg_ctl from Debian's postgresql package in a
+# temporary folder on 127.0.0.1; they never use the system's own cluster.
+if [[ $want_test -eq 1 ]] && ! command -v initdb >/dev/null 2>&1 \
+    && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  apt_install postgresql || say "PostgreSQL is missing: its decision-log tests are skipped (and fail under CI=true)"
 fi
 
 stamp=.venv/.pumpdx-synced
