@@ -23,6 +23,21 @@ CASES_DIR = KB_DIR / "cases"
 SCENARIOS_DIR = KB_DIR / "scenarios"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The default decision log (and any other user data) goes to a folder of this test
+    session, never to the real user's data folder; subprocesses inherit it."""
+    saved = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_DATA_HOME", None)
+        else:
+            os.environ["XDG_DATA_HOME"] = saved
+
+
 @pytest.fixture(scope="session")
 def assessor() -> Assessor:
     return default_assessor()
