@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pumpdx.decisionlog import DecisionLog, LogError, check_decision_id
 from pumpdx.engine.assess import default_assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.kb.facts import Case
@@ -94,6 +95,7 @@ class Service:
         self.mapping = load_fhir_mapping(self.assessor.kb.root)
         self.templates = prefetch_templates(self.mapping)
         self.recent = RecentAssessments(config.report_store_size)
+        self.decision_log = DecisionLog.open(config.log_db)
         self.limiter = RateLimiter(config.rate_limit_per_minute)
         self.links = LinkSigner(bytes.fromhex(config.link_secret))
         self.verifier: JwtVerifier | None = None
@@ -107,8 +109,30 @@ class Service:
     def _assess_and_record(self, case: Case) -> Assessment:
         """The one place where the service makes an assessment (and records it)."""
         assessment = self.assessor.assess(case)
+        try:
+            self.decision_log.record(assessment, source="service")
+        except LogError as exc:
+            log.error("decision log: %s", exc)
+            raise ServiceError(503, "transient", "the decision log cannot be written; no "
+                               "assessment is given without its log entry") from None
         self.recent.put(assessment)
         return assessment
+
+    def find_decision(self, decision_id: str) -> Assessment | None:
+        """A decision of this worker's recent store, else of the decision log."""
+        found = self.recent.get(decision_id)
+        if found is not None:
+            return found
+        try:
+            check_decision_id(decision_id)
+        except LogError:
+            return None
+        try:
+            entry = self.decision_log.get(decision_id)
+            return entry.to_assessment() if entry is not None else None
+        except LogError as exc:
+            log.error("decision log: %s", exc)
+            raise ServiceError(503, "transient", "the decision log cannot be read") from None
 
     def report_url(self, decision_id: str) -> str:
         return (f"{self.config.base_url()}/reports/{decision_id}?"
@@ -309,11 +333,14 @@ def create_app(config: ServiceConfig) -> FastAPI:
         if not service.links.valid(decision_id, request.query_params.get("exp"),
                                    request.query_params.get("sig")):
             service.authenticate(request)
-        found = service.recent.get(decision_id)
+        found = service.find_decision(decision_id)
         if found is None:
             raise ServiceError(404, "not-found",
-                               f"no recent decision {decision_id[:40]} in this service")
-        files = await run_in_threadpool(audit_files, found, service.assessor.kb)
+                               f"no decision {decision_id[:40]} in this service or its "
+                               "decision log")
+        # A logged decision of another knowledge base is shown without this one's rules.
+        kb = service.assessor.kb if found.kb_version == service.assessor.kb.version else None
+        files = await run_in_threadpool(audit_files, found, kb)
         return HTMLResponse(str(files.files["report.html"]))
 
     return app

@@ -38,6 +38,10 @@ class ServiceConfig(BaseModel):
     rate_limit_per_minute: int = Field(default=600, ge=0, le=10_000_000,
                                        description="Per client address and worker; 0: off.")
     report_store_size: int = Field(default=1_000, ge=1, le=1_000_000)
+    log_db: str | None = Field(
+        default=None, description="The decision log: a file path, sqlite:///PATH or "
+                          "postgresql://USER@HOST/DB; default the SQLite file in the user's "
+                          "data folder (pumpdx.decisionlog).")
     replay_db: Path | None = Field(
         default=None, description="SQLite file shared by the workers for the jti replay cache.")
     link_secret: str = Field(default_factory=lambda: os.urandom(32).hex(), min_length=32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ def register(sub: Any) -> None:
                    help="requests per minute per client and worker (default 600; 0: off)")
     p.add_argument("--report-store", type=_count(1, 1_000_000), default=1000,
                    help="recent assessments kept for /reports (default 1000)")
+    p.add_argument("--db", metavar="URL",
+                   help="the decision log every assessment is stored in: a file path, "
+                        "sqlite:///PATH or postgresql://USER@HOST/DB (default: the SQLite "
+                        "file in the user's data folder; see docs/decision-log.md)")
     p.set_defaults(handler=run)
 
 
@@ -70,6 +75,7 @@ def _read_jwks(path: Path) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from pumpdx.decisionlog import parse_location
     from pumpdx.service.config import ServiceConfig
     from pumpdx.service.server import check_config, run_server
 
@@ -80,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             insecure_dev=args.insecure_dev, jwks=jwks, issuers=args.issuer,
             allowed_jku=args.allow_jku, fhir_servers=args.fhir_server, kb_dir=args.kb,
             workers=args.workers, max_body_bytes=args.max_body_bytes,
-            rate_limit_per_minute=args.rate_limit, report_store_size=args.report_store)
+            rate_limit_per_minute=args.rate_limit, report_store_size=args.report_store,
+            log_db=args.db)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise CommandError(f"serve: {err['msg'].removeprefix('Value error, ')}") from None
@@ -90,5 +97,6 @@ def run(args: argparse.Namespace) -> int:
         raise kb_error(exc) from None
     except ValueError as exc:
         raise CommandError(f"serve: {exc}") from None
+    print(f"pumpdx: decision log: {parse_location(config.log_db).shown()}", file=sys.stderr)
     run_server(config)
     return EXIT_OK
