@@ -309,7 +309,7 @@ def test_reports_need_a_token_or_a_signed_link(server: Server, signer: Signer) -
     missing = "/reports/dx-0000000000000000"
     token = signer.token(server.url + missing)
     assert_outcome(httpx.get(server.url + missing, timeout=30,
-                             headers={"Authorization": f"Bearer {token}"}), 404, "no recent")
+                             headers={"Authorization": f"Bearer {token}"}), 404, "no decision")
 
 
 def test_serve_refuses_to_start_without_keys_unless_insecure(tmp_path: Path) -> None:
