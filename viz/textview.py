@@ -77,10 +77,14 @@ def _item(w: _Writer, item: ViewItem, marker: str, explain: bool, urgent: bool) 
                f"firing {', '.join(map(str, item.firings))}", pad)
 
 
-def format_assessment(a: Assessment, kb: KnowledgeBase, *, trace: bool = False,
+def format_assessment(a: Assessment, kb: KnowledgeBase | None, *, trace: bool = False,
                       explain: bool = False, all_items: bool = False, color: bool = False,
                       width: int = DEFAULT_WIDTH) -> str:
-    """The assessment as text; see the module doc for the switches."""
+    """The assessment as text; see the module doc for the switches.
+
+    `kb` is the knowledge base the assessment was made with; None (a logged decision of
+    another knowledge base) orders it by the default view.
+    """
     view: ClinicianView = clinician_view(a, kb)
     w = _Writer(width, color)
     w.wrap(f"PumpDx assessment {a.decision_id}  (knowledge base {a.kb_version}, "

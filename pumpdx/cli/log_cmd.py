@@ -18,8 +18,8 @@ from typing import Any
 from pumpdx.decisionlog import DecisionLog, LogError, LoggedDecision
 from pumpdx.decisionlog.store import check_decision_id, utc
 from pumpdx.engine.assess import default_assessor
-from pumpdx.engine.textreport import format_assessment
 from pumpdx.kb.issues import KBLoadError
+from pumpdx.viz.textview import format_assessment
 
 from .common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, CommandError, kb_error
 
@@ -149,7 +149,10 @@ def run_show(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from None
     print(f"Logged {_stamp(entry.logged_at)} by {entry.source}; engine "
           + ", ".join(f"{k} {v}" for k, v in sorted(entry.engine.items())))
-    print(format_assessment(assessment), end="")
+    kb = default_assessor().kb
+    # An audit view: every item, with the rules and firings that drew it.
+    print(format_assessment(assessment, kb if kb.version == entry.kb_version else None,
+                            explain=True, all_items=True), end="")
     return EXIT_OK
 
 
