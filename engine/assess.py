@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import platform
@@ -14,9 +15,16 @@ from pumpdx.kb.loader import KnowledgeBase, load_kb
 from pumpdx.viz.clinicianview import build_view
 
 from .assessment import KIND_ORDER, Asker, Assessment, Conclusion, Conflict, Question
+from .budget import (
+    MAX_CASE_CPU_SECONDS,
+    MAX_CASE_MEMORY_MB,
+    Budget,
+    CaseBudgetExceeded,
+    case_budget,
+)
 from .casefacts import case_facts
 from .compiler import build_engine
-from .runtime import TracingEngine
+from .runtime import RunawayError, TracingEngine
 from .trace import Trace
 
 
@@ -36,8 +44,13 @@ class Assessor:
     """A knowledge base with its compiled engine, reused for every case.
 
     experta engines are not thread-safe; a lock serialises cases. For parallel
-    work use one Assessor per process.
+    work use one Assessor per process. A case that takes more than
+    `max_case_cpu_seconds` of CPU or grows memory by `max_case_memory_mb` is stopped
+    with RunawayError (pumpdx.engine.budget).
     """
+
+    max_case_cpu_seconds: float = MAX_CASE_CPU_SECONDS
+    max_case_memory_mb: float = MAX_CASE_MEMORY_MB
 
     def __init__(self, kb: KnowledgeBase | None = None) -> None:
         self.kb = kb if kb is not None else load_kb()
@@ -47,7 +60,18 @@ class Assessor:
 
     def run(self, case: Case) -> Trace:
         with self._lock:
-            return self.engine.run_case(case_facts(case, self.kb))
+            budget = Budget(self.max_case_cpu_seconds, self.max_case_memory_mb)
+            try:
+                with case_budget(budget):
+                    return self.engine.run_case(case_facts(case, self.kb))
+            except CaseBudgetExceeded:
+                # the matching was cut off half-way: a new engine, and what the old
+                # one built freed now rather than during the next case
+                self.engine = build_engine(self.kb)
+                gc.collect()
+                raise RunawayError(
+                    f"the engine stopped this case: {budget.reason} (limit per case); "
+                    f"a rule joins too many of its facts: run `pumpdx kb lint`") from None
 
     def assess(self, case: Case) -> Assessment:
         trace = self.run(case)

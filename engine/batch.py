@@ -9,9 +9,11 @@ never stops the batch. The engine is built once per process (the default Assesso
 of that process) and reset per case; worker processes are started with `spawn`, so
 nothing is inherited from the caller's threads or state.
 
-The results file is written to a temporary file beside it and renamed into place
-only when every line is done: a crash, Ctrl-C or a dead worker never leaves a
-half-written results file (an older results file stays as it was).
+The results file is written to a nameless file in its folder and given its name
+only when every line is done (pumpdx.engine.outputs): a crash, Ctrl-C, SIGTERM,
+SIGKILL or a dead worker never leaves a half-written results file or a temporary
+file (an older results file stays as it was). `-`, a device or a FIFO as `out` is
+written through as the results come.
 
 The same `run_batch` runs on one shard of a registry too: with `first_line` the
 error records keep the line numbers of the whole file, and concatenating the shard
@@ -20,11 +22,14 @@ outputs in order gives the same bytes as one run over the file (docs/batch.md).
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
 import os
+import signal
 import sys
-import tempfile
+import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,6 +42,8 @@ from pumpdx.kb.loader import load_kb
 
 from .assess import Assessor, default_assessor
 from .inputs import MAX_INPUT_BYTES, InputError, case_from_data, decode_input, parse_json
+from .outputs import output_stream
+from .runtime import RunawayError
 
 ErrorKind = Literal["input", "internal"]
 #: Cases sent to a worker at a time, and chunks in flight per worker (bounds memory).
@@ -102,6 +109,8 @@ def assess_line(line: int, raw: bytes | None, assessor: Assessor) -> LineResult:
         assessment = assessor.assess(case)
     except InputError as exc:
         return _error(line, str(exc), "input")
+    except RunawayError as exc:  # the case went over its budget: stopped, not crashed
+        return _error(line, f"{name}: {exc}", "input")
     except Exception as exc:  # one bad case never stops the batch
         first = (str(exc).splitlines() or [""])[0]
         return _error(line, f"{name}: internal error: {type(exc).__name__}: {first}",
@@ -155,25 +164,6 @@ def count_lines(path: Path) -> int:
     return count + (0 if last == b"\n" else 1)
 
 
-@contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """A file handle whose content appears at `path` only when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # -- the batch --------------------------------------------------------------------------
 def _chunks(items: Iterable[tuple[int, bytes | None]], size: int
             ) -> Iterator[list[tuple[int, bytes | None]]]:
@@ -187,27 +177,62 @@ def _chunks(items: Iterable[tuple[int, bytes | None]], size: int
         yield chunk
 
 
-def _warm_worker(kb_dir: str | None) -> None:
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the batch process ends, however it ends (SIGKILL too):
+    Linux's PR_SET_PDEATHSIG where there is one, else a thread watching the parent."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="pumpdx-parent-watch", daemon=True).start()
+
+
+def _warm_worker(kb_dir: str | None, parent: int) -> None:
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     default_assessor(kb_dir)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now: pending chunks are dropped, running ones killed."""
+    workers = dict(getattr(pool, "_processes", None) or {})  # no public API in 3.11
+    for process in workers.values():
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_workers(lines: Iterable[tuple[int, bytes | None]], jobs: int, kb_dir: str | None,
                 chunk_size: int) -> Iterator[LineResult]:
-    """Results in input order, at most jobs * IN_FLIGHT_PER_WORKER chunks in flight."""
+    """Results in input order, at most jobs * IN_FLIGHT_PER_WORKER chunks in flight.
+    The workers end with this process; on any error or interruption they are stopped
+    at once."""
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_worker,
-                             initargs=(kb_dir,)) as pool:
-        pending: deque[Future[list[LineResult]]] = deque()
-        try:
-            for chunk in _chunks(lines, chunk_size):
-                pending.append(pool.submit(assess_lines, chunk, kb_dir))
-                while len(pending) >= jobs * IN_FLIGHT_PER_WORKER:
-                    yield from pending.popleft().result()
-            while pending:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_warm_worker,
+                               initargs=(kb_dir, os.getpid()))
+    pending: deque[Future[list[LineResult]]] = deque()
+    try:
+        for chunk in _chunks(lines, chunk_size):
+            pending.append(pool.submit(assess_lines, chunk, kb_dir))
+            while len(pending) >= jobs * IN_FLIGHT_PER_WORKER:
                 yield from pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+        while pending:
+            yield from pending.popleft().result()
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def results(lines: Iterable[tuple[int, bytes | None]], jobs: int = 1,
@@ -236,14 +261,13 @@ def run_batch(source: Path | str, out: Path | str, jobs: int = 1,
     knowledge base does not load, OSError if a file cannot be read or written;
     problems with single lines become error records.
     """
-    out_path = Path(out)
     if assessor is None:
         if jobs > 1:
             load_kb(kb_dir)  # fail here, once, rather than in every worker
         else:
             assessor = default_assessor(kb_dir)
     summary = BatchSummary()
-    with _open_source(source) as handle, atomic_output(out_path) as sink:
+    with _open_source(source) as handle, output_stream(out) as sink:
         lines = read_lines(handle, first_line)
         for result in results(lines, jobs, kb_dir, assessor, chunk_size):
             sink.write(result.output.encode("utf-8") + b"\n")

@@ -18,7 +18,9 @@ MAX_FIRINGS = 5000
 
 
 class RunawayError(RuntimeError):
-    """The rules kept firing past MAX_FIRINGS: a rule loop in the knowledge base."""
+    """The engine stopped a case: the rules kept firing past MAX_FIRINGS (a rule loop in
+    the knowledge base), or the case went over its CPU or memory budget (a rule that
+    joins too many facts; see pumpdx.engine.budget). str() is one line."""
 
 
 def _content_key(type_name: str, fields: Mapping[str, Any]) -> tuple[Any, ...]:

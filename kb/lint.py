@@ -46,6 +46,7 @@ from .fieldtest import (
     uses_negative_test,
 )
 from .issues import KBIssue, display_path
+from .joins import JOIN_LIMIT, instance_bounds, worst_join
 from .loader import KnowledgeBase, LoadedRule
 from .schema import (
     AllCondition,
@@ -632,6 +633,21 @@ def check_absent_findings(ctx: LintContext) -> list[KBIssue]:
     return issues
 
 
+def check_unbounded_joins(ctx: LintContext) -> list[KBIssue]:
+    """Rules whose patterns can make the engine try too many fact combinations."""
+    bounds = instance_bounds(ctx.kb)
+    issues = []
+    for lr in ctx.kb.rules:
+        worst = worst_join(list(lr.rule.when), bounds)
+        if worst > JOIN_LIMIT:
+            issues.append(ctx.rule_issue(lr, ("when",), (
+                f"unbounded join: the patterns can make the engine try {worst:,} combinations "
+                f"of one case's facts (limit {JOIN_LIMIT:,}); pin a field of the repeated patterns "
+                f"to a value (e.g. name: sedation) or join them on a shared variable"),
+                "unbounded_join"))
+    return issues
+
+
 CHECKS: dict[str, Callable[[LintContext], list[KBIssue]]] = {
     "never_fires": check_never_fires,
     "unused_concept": check_unused_concepts,
@@ -641,6 +657,7 @@ CHECKS: dict[str, Callable[[LintContext], list[KBIssue]]] = {
     "calculation": check_calculations,
     "branch": check_branches,
     "absent_finding": check_absent_findings,
+    "unbounded_join": check_unbounded_joins,
 }
 
 

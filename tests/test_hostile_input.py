@@ -243,3 +243,70 @@ def test_decision_id_does_not_depend_on_sign_order_or_repeats(run: object) -> No
     first, second = run(base), run(shuffled)  # type: ignore[operator]
     assert first.decision_id == second.decision_id
     assert first.model_dump() == second.model_dump()
+
+
+# -- runaway joins: refused by lint, stopped by the engine ----------------------------------
+FIVE_SIGNS = """
+  - id: five_signs
+    title: Joins five signs with nothing pinned
+    cite: [{section: "7.1", quote: "Withdrawal needs supportive care first"}]
+    when:
+""" + "".join(f"      - fact: sign\n        where: {{name: $s{i}}}\n" for i in range(5)) + """\
+    then:
+      - conclude: urgent_supportive_care
+"""
+
+
+@pytest.fixture(scope="module")
+def join_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_kb(tmp_path_factory.mktemp("join"))
+    rules = root / "rules" / "triage.yaml"
+    rules.write_text(rules.read_text().rstrip("\n") + "\n" + FIVE_SIGNS)
+    return root
+
+
+def test_lint_refuses_an_unbounded_join(join_kb: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    assert main(["kb", "lint", str(join_kb)]) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "unbounded_join" in x)
+    assert "five_signs: unbounded join: the patterns can make the engine try 115,856,201 " \
+           "combinations" in line
+
+
+def test_lint_accepts_the_shipped_rules_joins() -> None:
+    from pumpdx.kb.joins import JOIN_LIMIT, instance_bounds, worst_join
+    from pumpdx.kb.loader import load_kb
+
+    kb = load_kb()
+    bounds = instance_bounds(kb)
+    assert bounds["sign"] == 41 or bounds["sign"] > 1
+    assert max(worst_join(list(lr.rule.when), bounds) for lr in kb.rules) <= JOIN_LIMIT
+
+
+def test_the_engine_stops_a_runaway_case_by_time_or_memory(
+        join_kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pumpdx.engine.runtime import RunawayError
+    from pumpdx.kb.facts import Case
+    from pumpdx.kb.facts.presentation import Sign
+    from pumpdx.kb.loader import load_kb
+
+    assessor = Assessor(load_kb(join_kb))
+    signs = [s.value for s in Sign][:20]
+    case = Case.model_validate({"pump": {"model": "synchromed_ii", "reservoir_ml": 20},
+                                "presentation": {"problems": ["withdrawal"], "signs": signs}})
+    cpu = time.process_time()
+    with pytest.raises(RunawayError, match="the engine stopped this case: more than"):
+        assessor.assess(case)
+    assert time.process_time() - cpu < 2 * assessor.max_case_cpu_seconds + 1
+    # the engine is usable again: a case with one sign is assessed
+    small = Case.model_validate({"pump": {"model": "synchromed_ii", "reservoir_ml": 20},
+                                 "presentation": {"problems": ["withdrawal"],
+                                                  "signs": signs[:1]}})
+    assert [c.id for c in assessor.assess(small).conclusions] == ["urgent_supportive_care"]
+    # the command line: exit 2, one line
+    path = tmp_path / "case.json"
+    path.write_text(case.model_dump_json(exclude_none=True))
+    proc = pumpdx("assess", str(path), "--kb", str(join_kb), timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "the engine stopped this case" in proc.stderr

@@ -26,7 +26,8 @@ def audit_files(assessment: Assessment, kb: KnowledgeBase | None = None,
     """The reasoning graph (DOT always, SVG when Graphviz is there) and the HTML report.
 
     Without Graphviz's `dot` the DOT file and the report (with a note in place of
-    the graph) are still made, and `problem` says what to install.
+    the graph) are still made, and `problem` says what to install. When `dot` is
+    there but fails, RenderError: an audit set without its graph is not written.
     """
     dot = reasoning_dot(assessment, kb)
     out = AuditFiles({"reasoning.dot": dot})
@@ -37,6 +38,8 @@ def audit_files(assessment: Assessment, kb: KnowledgeBase | None = None,
         inline = svg_for_html(svg)
         out.files["reasoning.svg"] = svg
     except RenderError as exc:
+        if not exc.missing:
+            raise
         reason = str(exc)
         out.problem = f"reasoning.svg not written: {reason}"
     out.files["report.html"] = html_report(assessment, kb, svg=inline, graph_note=reason,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import graphviz
 
+from pumpdx.kb.controls import printable
+
 FORMATS = ("dot", "svg", "png", "pdf")
 INSTALL_HINT = ("install Graphviz (Debian: apt-get install graphviz; or run scripts/setup.sh)")
 
@@ -112,8 +114,9 @@ def original_id(dot_id: str) -> str:
 
 
 def quote(value: str) -> str:
-    """A double-quoted DOT string: backslashes and quotes escaped, newlines as \\n."""
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    """A double-quoted DOT string: backslashes and quotes escaped, newlines as \\n,
+    other control characters written as escapes (Graphviz refuses some of them)."""
+    text = printable(str(value), keep="\r\n").replace("\\", "\\\\").replace('"', '\\"')
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
     return f'"{text}"'
 

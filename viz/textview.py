@@ -13,6 +13,7 @@ import textwrap
 from typing import Any
 
 from pumpdx.engine.assessment import Assessment
+from pumpdx.kb.controls import printable
 from pumpdx.kb.loader import KnowledgeBase
 
 from .clinicianview import ClinicianView, ViewItem, clinician_view
@@ -53,7 +54,9 @@ class _Writer:
         self.lines: list[str] = []
 
     def wrap(self, text: str, indent: str, hang: int = 0, style: str = "") -> None:
-        body = textwrap.wrap(" ".join(text.split()), self.width, initial_indent=indent,
+        # Whitespace is folded; any other control character is escaped, so a case's text
+        # cannot drive the terminal.
+        body = textwrap.wrap(printable(" ".join(text.split())), self.width, initial_indent=indent,
                              subsequent_indent=" " * (len(indent) + hang)) or [indent]
         if style and self.color:
             body = [style + line + _RESET for line in body]

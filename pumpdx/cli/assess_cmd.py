@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from pumpdx.engine.assess import default_assessor
+from pumpdx.engine.runtime import RunawayError
 from pumpdx.kb.issues import KBLoadError
 from pumpdx.kb.loader import KnowledgeBase
 from pumpdx.viz.textview import DEFAULT_WIDTH, format_assessment
 
-from .common import EXIT_OK, CommandError, kb_error, read_case, write_outputs
+from .common import EXIT_INTERNAL, EXIT_OK, CommandError, kb_error, read_case, write_outputs
 
 
 def register(sub: Any) -> None:
@@ -27,7 +28,9 @@ def register(sub: Any) -> None:
     p.add_argument("--all", action="store_true", dest="all_items",
                    help="also list the background items the clinician view leaves out")
     p.add_argument("--no-trace", action="store_true", help=argparse.SUPPRESS)  # the default now
-    p.add_argument("--out", type=Path, help="write assessment files into this folder")
+    p.add_argument("--out", type=output_folder,
+                   help="write the assessment files into this folder (replacing an earlier "
+                   "assessment's files as a whole)")
     p.add_argument("--kb", type=Path, help="knowledge-base folder (default: the shipped one)")
     p.add_argument("--graph-format", action="append", choices=["png", "pdf"], default=[],
                    help="with --out: also write reasoning.png / reasoning.pdf (repeatable)")
@@ -38,6 +41,13 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
+def output_folder(text: str) -> Path:
+    """--out: a folder; an empty path is an error (it would mean this folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path; give a folder")
+    return Path(text)
+
+
 def output_files(assessment: Any, kb: KnowledgeBase | None = None,
                  notes: list[str] | None = None) -> dict[str, str | bytes]:
     """Files written by --out and by demo: the assessment (JSON, text) and its audit
@@ -45,7 +55,7 @@ def output_files(assessment: Any, kb: KnowledgeBase | None = None,
 
     `kb` (the assessment's knowledge base) adds rule titles and citations to the
     graph. Without Graphviz's `dot` there is no reasoning.svg and the one-line
-    reason is appended to `notes`.
+    reason is appended to `notes`; when `dot` is there but fails, RenderError.
     """
     from pumpdx.viz.audit import audit_files  # the graph stack loads only when needed
 
@@ -82,19 +92,27 @@ def run(args: argparse.Namespace) -> int:
         assessor = default_assessor(args.kb)
     except KBLoadError as exc:
         raise kb_error(exc) from None
-    assessment = assessor.assess(case)
+    try:
+        assessment = assessor.assess(case)
+    except RunawayError as exc:
+        raise CommandError(f"{args.case}: {exc}") from None
     if args.log is not None:
         log_decision(assessment, args.log)
     if args.out is not None:
         notes: list[str] = []
-        files = output_files(assessment, assessor.kb, notes)
         from pumpdx.viz.dot import RenderError, render
 
-        for fmt in dict.fromkeys(args.graph_format):
-            try:
-                files[f"reasoning.{fmt}"] = render(str(files["reasoning.dot"]), fmt)
-            except RenderError as exc:
-                notes.append(f"reasoning.{fmt} not written: {exc}")
+        try:
+            files = output_files(assessment, assessor.kb, notes)
+            for fmt in dict.fromkeys(args.graph_format):
+                try:
+                    files[f"reasoning.{fmt}"] = render(str(files["reasoning.dot"]), fmt)
+                except RenderError as exc:
+                    if not exc.missing:
+                        raise
+                    notes.append(f"reasoning.{fmt} not written: {exc}")
+        except RenderError as exc:
+            raise CommandError(f"{args.out}: nothing written: {exc}", EXIT_INTERNAL) from None
         write_outputs(args.out, files)
         print(f"wrote {', '.join(files)} to {args.out}")
         for note in notes:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import NoReturn
 
 from pumpdx.engine.inputs import InputError, load_case
+from pumpdx.engine.outputs import FILE_MODE, atomic_file, write_file_set
 from pumpdx.kb.facts import Case
 from pumpdx.kb.issues import KBLoadError
 
@@ -46,30 +46,28 @@ def kb_error(exc: KBLoadError) -> CommandError:
     return CommandError(f"knowledge base: {exc}")
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file so that readers never see it half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_atomic(path: Path, data: str | bytes, private: bool = True) -> None:
+    """Write a file so that readers never see it half-written; 0600 when it may hold
+    clinical data (`private`), else readable by all as the umask allows."""
+    mode = FILE_MODE if private else 0o666 & ~_UMASK
+    with atomic_file(path, mode) as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+#: Files that an assessment folder may hold (an older assessment's, replaced as a whole).
+OUTPUT_NAMES = frozenset({"assessment.json", "assessment.txt", "reasoning.dot",
+                          "reasoning.svg", "reasoning.png", "reasoning.pdf", "report.html"})
 
 
 def write_outputs(directory: Path, files: dict[str, str | bytes]) -> None:
-    """Write every output only after all of them were produced in memory."""
+    """Write the files of one assessment as the whole content of `directory`, all at
+    once (pumpdx.engine.outputs.write_file_set): never a mixture with an older set."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        write_file_set(directory, files, replaceable=OUTPUT_NAMES)
+    except FileExistsError as exc:
+        raise CommandError(f"{directory}: {exc.strerror}") from None
+    except NotADirectoryError:
+        raise CommandError(f"{directory}: not a folder") from None
     except OSError as exc:
-        raise CommandError(f"{directory}: cannot create output folder: {exc.strerror}") from None
-    if not directory.is_dir():
-        raise CommandError(f"{directory}: not a folder")
-    for name, data in files.items():
-        try:
-            write_atomic(directory / name, data)
-        except OSError as exc:
-            raise CommandError(f"{directory / name}: cannot write: {exc.strerror}") from None
+        raise CommandError(f"{exc.filename or directory}: cannot write: {exc.strerror}"
+                           ) from None

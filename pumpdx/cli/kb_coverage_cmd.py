@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         text = render(cov, "markdown" if args.markdown else "text")
     if args.output is not None:
         try:
-            write_atomic(args.output, text)
+            write_atomic(args.output, text, private=False)
             args.output.chmod(0o644)
         except OSError as exc:
             raise CommandError(f"{args.output}: cannot write: {exc.strerror}") from None

@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         texts = {name: schema_text(name) for name in SCHEMA_FILES}
         for name, text in texts.items():
             try:
-                write_atomic(folder / name, text)
+                write_atomic(folder / name, text, private=False)
                 (folder / name).chmod(0o644)
             except OSError as exc:
                 raise CommandError(f"{folder / name}: cannot write: {exc.strerror}") from None
