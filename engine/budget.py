@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 #: CPU seconds one case may take (a case takes milliseconds; see docs/benchmarks.md).
 MAX_CASE_CPU_SECONDS = 1.5
@@ -25,8 +27,10 @@ MAX_CASE_MEMORY_MB = 100
 _POLL_SECONDS = 0.005
 
 
-class CaseBudgetExceeded(Exception):
-    """Raised asynchronously in the thread whose case went over its budget."""
+class CaseBudgetExceeded(BaseException):
+    """Raised asynchronously in the thread whose case went over its budget. A
+    BaseException, so that no `except Exception` on the way (experta has some)
+    swallows it; the watchdog raises it again until the block has ended."""
 
 
 def _rss_bytes() -> int:
@@ -64,25 +68,51 @@ def case_budget(budget: Budget) -> Iterator[Budget]:
 
     def watch() -> None:
         while not done.wait(_POLL_SECONDS):
-            used = time.clock_gettime(clock) - start_cpu
-            grown = (_rss_bytes() - start_rss) / 1e6 if start_rss else 0.0
-            if used > cpu_seconds:
-                budget.reason = f"more than {cpu_seconds:g} s of CPU time"
-            elif grown > memory_mb:
-                budget.reason = f"more than {memory_mb:g} MB of memory"
-            else:
-                continue
+            if budget.reason is None:
+                used = time.clock_gettime(clock) - start_cpu
+                grown = (_rss_bytes() - start_rss) / 1e6 if start_rss else 0.0
+                if used > cpu_seconds:
+                    budget.reason = f"more than {cpu_seconds:g} s of CPU time"
+                elif grown > memory_mb:
+                    budget.reason = f"more than {memory_mb:g} MB of memory"
+                else:
+                    continue
+            # raised (again) every poll until the block ends: one could be swallowed
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
                 ctypes.c_ulong(target), ctypes.py_object(CaseBudgetExceeded))
-            return
 
+    _ignore_swallowed_stops()
     watchdog = threading.Thread(target=watch, name="pumpdx-case-budget", daemon=True)
     watchdog.start()
     try:
         yield budget
     finally:
-        done.set()
-        watchdog.join()
-        if budget.reason is not None:
-            # the exception may still be pending if the block ended just in time
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
+        stopped = False
+        while not stopped:  # a stop raised while stopping the watchdog is caught here
+            try:
+                done.set()
+                watchdog.join()
+                # one may still be pending if the block ended just in time
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
+                stopped = True
+            except CaseBudgetExceeded:
+                pass
+    if budget.reason is not None:
+        # over budget, but a stop was swallowed on the way (in a __del__, say): the
+        # block's result cannot be trusted
+        raise CaseBudgetExceeded()
+
+
+def _ignore_swallowed_stops() -> None:
+    """A stop raised where Python cannot propagate it (a finaliser) is reported as
+    "Exception ignored" on stderr: not for ours, which are raised again anyway."""
+    previous = sys.unraisablehook
+    if getattr(previous, "pumpdx_budget", False):
+        return
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, CaseBudgetExceeded):
+            previous(unraisable)
+
+    hook.pumpdx_budget = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
