@@ -44,7 +44,8 @@ def no_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def svg_titles(svg: bytes, cls: str) -> set[str]:
     root = ET.fromstring(svg)
-    return {str(g.findtext(f"{SVG}title")) for g in root.iter(f"{SVG}g") if g.get("class") == cls}
+    return {str(g.findtext(f"{SVG}title")) for g in root.iter(f"{SVG}g")
+            if (g.get("class") or "").split()[:1] == [cls]}
 
 
 def cluster_boxes(svg: bytes) -> dict[str, tuple[float, float, float, float]]:

@@ -192,3 +192,23 @@ def format_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(format_value(v) for v in value)
     return str(value)
+
+
+def conclusion_paths(g: nx.DiGraph) -> dict[str, set[str]]:
+    """For each conclusion drawn (by concept id): the nodes of its path, i.e. the
+    conclusion, every firing and fact it was derived from (transitively), and the
+    citations of those firings and of the conclusion."""
+    out: dict[str, set[str]] = {}
+    for node, data in g.nodes(data=True):
+        if data["kind"] != "conclusion":
+            continue
+        path = {node} | {n for n in nx.ancestors(g, node) if g.nodes[n]["kind"] != "citation"}
+        path |= {c for n in list(path) for c in g.successors(n)
+                 if g.nodes[c]["kind"] == "citation"}
+        out.setdefault(data["concept"], set()).update(path)
+    return out
+
+
+def path_class(concept: str) -> str:
+    """The CSS class marking the nodes and edges of one conclusion's path in the SVG."""
+    return "path_" + "".join(ch if ch.isalnum() else "_" for ch in concept)

@@ -15,10 +15,11 @@ import networkx as nx
 
 from pumpdx.engine.assessment import Assessment
 from pumpdx.kb.loader import KnowledgeBase
+from pumpdx.kb.review_order import algorithm_order
 
 from . import style
 from .dot import BOX_MARK, DotEdge, DotNode, DotSpec, Html, copy_id, original_id
-from .graph import fact_summary, reasoning_graph
+from .graph import conclusion_paths, fact_summary, path_class, reasoning_graph
 
 TEXT_WIDTH = 34
 FACT_WIDTH = 30
@@ -133,6 +134,7 @@ def reasoning_spec(g: nx.DiGraph, kb: KnowledgeBase | None = None) -> DotSpec:
         node_defaults={"fontname": style.FONT, "fontsize": "10", "margin": "0.10,0.05"},
         edge_defaults={"fontname": style.FONT, "fontsize": "9", "arrowsize": "0.7"},
     )
+    review_rank = {a: i for i, a in enumerate(algorithm_order(kb))} if kb is not None else {}
     for algorithm, seq in first_seq.items():
         title_text = ""
         if kb is not None and algorithm in kb.algorithms:
@@ -141,7 +143,8 @@ def reasoning_spec(g: nx.DiGraph, kb: KnowledgeBase | None = None) -> DotSpec:
             "label": style.cluster_label(title_text, algorithm or "rules without an algorithm"),
             "style": "rounded,filled", "fillcolor": "#fbfbf8", "color": "#b8b8b0",
             "labeljust": "l", "fontname": style.FONT, "fontsize": "11", "margin": "10"}
-        spec.cluster_keys[algorithm or "unassigned"] = (seq,)
+        spec.cluster_keys[algorithm or "unassigned"] = (
+            review_rank.get(algorithm, len(review_rank)), seq)
 
     box: dict[str, str | None] = {}
     for node in sorted(g.nodes):
@@ -157,18 +160,40 @@ def reasoning_spec(g: nx.DiGraph, kb: KnowledgeBase | None = None) -> DotSpec:
     for tail, head, data in sorted(g.edges(data=True)):
         if data["kind"] == "cites":
             drawn.add(copy_id(head, box[tail]))
+    # the nodes and edges of each conclusion's path carry its class (report filter)
+    paths = conclusion_paths(g)
+    classes: dict[str, set[str]] = {}
+    edge_classes: dict[tuple[str, str], set[str]] = {}
+    for concept, members in paths.items():
+        cls = path_class(concept)
+        for tail, head, data in g.edges(data=True):
+            if tail in members and head in members:
+                if data["kind"] == "cites":
+                    head = copy_id(head, box[tail])
+                    classes.setdefault(head, set()).add(cls)
+                edge_classes.setdefault((tail, head), set()).add(cls)
+        for node in members:
+            if g.nodes[node]["kind"] != "citation":
+                classes.setdefault(node, set()).add(cls)
     for node in sorted(g.nodes):
         data = g.nodes[node]
         label, tooltip = _label(data)
         node_attrs = {**node_look(data).attrs(), "label": label, "tooltip": tooltip}
+        if data["kind"] == "firing":
+            node_attrs["href"] = f"#firing-{data['seq']}"
         if data["kind"] != "citation":
+            if classes.get(node):
+                node_attrs["class"] = " ".join(sorted(classes[node]))
             spec.nodes.append(DotNode(node, node_attrs, _node_key(node, data), box[node]))
             continue
         # One drawing per algorithm box that cites it keeps every citation edge
         # short; a citation read across the whole graph would tangle it.
         for dot_id in sorted(d for d in drawn if original_id(d) == node):
             cluster = dot_id[len(node) + len(BOX_MARK):] if dot_id != node else None
-            spec.nodes.append(DotNode(dot_id, node_attrs, _node_key(node, data), cluster))
+            copy_attrs = dict(node_attrs)
+            if classes.get(dot_id):
+                copy_attrs["class"] = " ".join(sorted(classes[dot_id]))
+            spec.nodes.append(DotNode(dot_id, copy_attrs, _node_key(node, data), cluster))
 
     for tail, head, data in g.edges(data=True):
         kind = data["kind"]
@@ -185,6 +210,8 @@ def reasoning_spec(g: nx.DiGraph, kb: KnowledgeBase | None = None) -> DotSpec:
         else:
             attrs = {"color": style.CITE_EDGE, "style": "dotted", "arrowhead": "none"}
         order = {"used": 0, "declared": 1, "cites": 2}[kind]
+        if edge_classes.get((tail, head)):
+            attrs["class"] = " ".join(sorted(edge_classes[(tail, head)]))
         spec.edges.append(DotEdge(tail, head, attrs, (order,)))
 
     steps: dict[int, list[str]] = {}

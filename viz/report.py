@@ -16,7 +16,7 @@ from pumpdx.engine.assessment import Assessment, Conclusion, Question
 from pumpdx.engine.trace import TraceFact
 from pumpdx.kb.loader import KnowledgeBase
 
-from . import style
+from . import graphview, style, whynot_html
 from .clinicianview import ViewItem, clinician_view
 from .graph import check_kb, fact_summary, firing_steps, format_value
 from .textview import case_summary
@@ -242,11 +242,12 @@ def _view_html(a: Assessment, kb: KnowledgeBase | None) -> list[str]:
 
 def html_report(assessment: Assessment, kb: KnowledgeBase | None = None, *,
                 svg: str | None = None, graph_note: str = "",
-                generated_at: datetime | None = None) -> str:
+                generated_at: datetime | None = None, rulebook_href: str | None = None) -> str:
     """The audit report as one HTML page.
 
     `svg` is the reasoning graph as inline SVG (`dot.svg_for_html`); without it
     the page says why in `graph_note`. `generated_at` defaults to `report_time()`.
+    `rulebook_href` links the rulebook map (a file next to the report).
     """
     a = assessment
     kb = check_kb(a, kb)
@@ -255,7 +256,7 @@ def html_report(assessment: Assessment, kb: KnowledgeBase | None = None, *,
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>PumpDx audit report {e(a.decision_id)}</title>",
-           f"<style>{CSS}</style></head><body>",
+           f"<style>{CSS}{graphview.CSS}{whynot_html.CSS}</style></head><body>",
            f"<h1>PumpDx audit report{' &mdash; case ' + e(case_id) if case_id else ''}</h1>",
            '<dl class="meta" id="meta">',
            f"<dt>decision id</dt><dd>{e(a.decision_id)}</dd>",
@@ -266,6 +267,10 @@ def html_report(assessment: Assessment, kb: KnowledgeBase | None = None, *,
     out.append('<p class="small">Decision support for clinicians: every conclusion below '
                "names the rules that drew it and the part of the review that says so. "
                "It does not replace clinical judgement.</p>")
+    if rulebook_href:
+        out.append(f'<p class="small" id="rulebook-link">The whole knowledge base as the '
+                   f"flowcharts of the review, in the review's order: "
+                   f'<a href="{e(rulebook_href)}">rulebook map</a>.</p>')
 
     summary = ("Case " + case_id + ": " if case_id else "Case: ") + case_summary(a.case)
     out.append(f'<div class="nextstep" id="next-step"><b>Next step:</b> {e(a.next_step)}</div>')
@@ -290,8 +295,9 @@ def html_report(assessment: Assessment, kb: KnowledgeBase | None = None, *,
         out.append('<p class="small">Findings (left) matched by rule firings (grouped by '
                    "algorithm, in columns by reasoning step) that declare facts and "
                    "conclusions; dotted lines lead to the review sections and figures cited. "
-                   "Hover over a node for its full text.</p>")
-        out.append(f'<div class="graph" id="reasoning-graph">{svg}</div>')
+                   "Hover over a node for its full text; a rule firing links to its row "
+                   "of the firing table.</p>")
+        out.append(graphview.graph_view(svg, a))
     else:
         out.append(f'<p class="note" id="graph-missing">The reasoning graph is not drawn '
                    f"here: {e(graph_note or 'no SVG was made')}. The graph is in "
@@ -299,6 +305,9 @@ def html_report(assessment: Assessment, kb: KnowledgeBase | None = None, *,
 
     out.append(f'<h2 id="firings">Rule firings ({len(a.trace.firings)})</h2>')
     out.append(_firing_table(a, kb) if a.trace.firings else "<p>No rule fired.</p>")
+
+    if kb is not None:
+        out.append(whynot_html.why_not_section(a, kb))
 
     out.append('<h2 id="facts">Facts</h2>')
     out.append('<p class="small">Every fact of the trace: the case findings as the rules '

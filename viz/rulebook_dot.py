@@ -14,6 +14,7 @@ import networkx as nx
 
 from pumpdx.engine.assessment import Assessment
 from pumpdx.kb.loader import KnowledgeBase
+from pumpdx.kb.review_order import algorithm_order
 
 from . import style
 from .dot import DotEdge, DotNode, DotSpec, Html, copy_id
@@ -107,7 +108,7 @@ def rulebook_spec(g: nx.DiGraph, kb: KnowledgeBase, overlaid: bool = False) -> D
         node_defaults={"fontname": style.FONT, "fontsize": "10", "margin": "0.10,0.05"},
         edge_defaults={"fontname": style.FONT, "fontsize": "9", "arrowsize": "0.7"},
     )
-    order = {a: i for i, a in enumerate(kb.algorithms)}
+    order = {a: i for i, a in enumerate(algorithm_order(kb))}
     for algorithm, info in kb.algorithms.items():
         spec.clusters[algorithm] = {
             "label": style.cluster_label(info.title, algorithm),

@@ -49,9 +49,11 @@ def output_folder(text: str) -> Path:
 
 
 def output_files(assessment: Any, kb: KnowledgeBase | None = None,
-                 notes: list[str] | None = None) -> dict[str, str | bytes]:
+                 notes: list[str] | None = None, rulebook_href: str | None = None
+                 ) -> dict[str, str | bytes]:
     """Files written by --out and by demo: the assessment (JSON, text) and its audit
-    views (reasoning.dot, reasoning.svg, report.html; see pumpdx.viz.audit).
+    views (reasoning.dot, reasoning.svg, report.html, rulebook.svg; see pumpdx.viz.audit).
+    With `rulebook_href` the report links that map instead of getting its own.
 
     `kb` (the assessment's knowledge base) adds rule titles and citations to the
     graph. Without Graphviz's `dot` there is no reasoning.svg and the one-line
@@ -65,7 +67,10 @@ def output_files(assessment: Any, kb: KnowledgeBase | None = None,
                                             default_assessor().kb,
                                             trace=True, explain=True, all_items=True),
     }
-    audit = audit_files(assessment, kb)
+    if rulebook_href is None:
+        audit = audit_files(assessment, kb)
+    else:
+        audit = audit_files(assessment, kb, rulebook="link", rulebook_href=rulebook_href)
     files.update(audit.files)
     if audit.problem and notes is not None and audit.problem not in notes:
         notes.append(audit.problem)
