@@ -149,8 +149,10 @@ class ConditionEvaluator:
         return new
 
     # -- conditions on partial matches ---------------------------------------
-    def match(self, cond: Any, envs: list[Env], facts: FactBase) -> list[Env]:
-        """The partial matches `envs` extended by one condition (empty: it fails)."""
+    def match(self, cond: Any, envs: list[Env], facts: FactBase,
+              negated_on: FactBase | None = None) -> list[Env]:
+        """The partial matches `envs` extended by one condition (empty: it fails).
+        `negated_on`: the facts a `not` is judged on (default: `facts`)."""
         if isinstance(cond, PatternCondition):
             out = []
             for env in envs:
@@ -160,19 +162,21 @@ class ConditionEvaluator:
                         out.append(env.extend(new, fact.id))
             return out
         if isinstance(cond, NotCondition):
-            return [env for env in envs if not self.match_all(cond.not_, [env], facts)]
+            judged = negated_on or facts
+            return [env for env in envs if not self.match_all(cond.not_, [env], judged)]
         if isinstance(cond, AnyCondition):
             out = []
             for alt in cond.any:
-                out.extend(e for e in self.match(alt, envs, facts) if e not in out)
+                out.extend(e for e in self.match(alt, envs, facts, negated_on) if e not in out)
             return out
         if isinstance(cond, AllCondition):
-            return self.match_all(cond.all, envs, facts)
+            return self.match_all(cond.all, envs, facts, negated_on)
         raise TypeError(f"unknown condition {cond!r}")
 
-    def match_all(self, conds: Iterable[Any], envs: list[Env], facts: FactBase) -> list[Env]:
+    def match_all(self, conds: Iterable[Any], envs: list[Env], facts: FactBase,
+                  negated_on: FactBase | None = None) -> list[Env]:
         for cond in conds:
-            envs = self.match(cond, envs, facts)
+            envs = self.match(cond, envs, facts, negated_on)
             if not envs:
                 return []
         return envs

@@ -4,6 +4,9 @@ which rules the scenarios exercise, and which rules fire in no case at all.
 Scenarios are the KB's scenarios/ folder and example cases its cases/ folder, or the
 CASES given (each file is a scenario or a plain case by its keys). Regenerate the
 documentation table with:  pumpdx kb coverage --markdown -o docs/coverage.md
+
+--branches: branch coverage by the scenarios (every any: alternative exercised; every
+not: seen holding and blocking; every field test seen passing and failing).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pumpdx.engine.assess import Assessor
+from pumpdx.engine.branchcov import compute_branch_coverage, render_branches
 from pumpdx.engine.casesuite import collect_files, run_files
 from pumpdx.engine.coverage import compute_coverage, render
 
@@ -32,6 +36,9 @@ def register(kb_sub: Any) -> None:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON")
     fmt.add_argument("--markdown", action="store_true", help="print Markdown (docs/coverage.md)")
+    p.add_argument("--branches", action="store_true",
+                   help="branch coverage instead: every any: alternative, both outcomes of "
+                        "every not: and every field test, by the scenarios")
     p.add_argument("-o", "--output", type=Path, metavar="FILE",
                    help="write to FILE (atomically) instead of printing")
     p.set_defaults(handler=run)
@@ -47,11 +54,14 @@ def run(args: argparse.Namespace) -> int:
     runs = run_files(assessor, collect_files(p for p in roots if p.exists()), kb.root.parent)
     scenarios = [r for r in runs if r.item.kind == "scenario"]
     cases = [r for r in runs if r.item.kind == "case"]
-    cov = compute_coverage(kb, scenarios, cases)
-    if args.json:
-        text = cov.model_dump_json(indent=2) + "\n"
+    if args.branches:
+        branches = compute_branch_coverage(kb, scenarios)
+        text = (branches.model_dump_json(indent=2) + "\n" if args.json else
+                render_branches(branches, "markdown" if args.markdown else "text"))
     else:
-        text = render(cov, "markdown" if args.markdown else "text")
+        cov = compute_coverage(kb, scenarios, cases)
+        text = (cov.model_dump_json(indent=2) + "\n" if args.json else
+                render(cov, "markdown" if args.markdown else "text"))
     if args.output is not None:
         try:
             write_atomic(args.output, text, private=False)
