@@ -43,6 +43,7 @@ from .schema import (
     SourceInfo,
     ViewSection,
 )
+from .schema_errors import document_loc, friendly, is_union_noise
 from .yamlfile import YamlDocument, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -134,7 +135,10 @@ def kb_version(root: Path) -> str:
 
 def _pydantic_issues(doc: YamlDocument, shown: str, exc: ValidationError) -> list[KBIssue]:
     issues = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors:
+        if is_union_noise(err, errors):
+            continue
         loc = tuple(err["loc"])
         rule_id = ""
         if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
@@ -142,22 +146,17 @@ def _pydantic_issues(doc: YamlDocument, shown: str, exc: ValidationError) -> lis
                 rule_id = str(doc.data["rules"][loc[1]].get("id", ""))
             except (KeyError, IndexError, TypeError, AttributeError):
                 rule_id = ""
-        where = ".".join(str(p) for p in loc if not (isinstance(p, str) and p in _TAGS))
-        msg = err["msg"]
+        msg = friendly(err, doc.data) or err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = f"unknown key '{loc[-1]}'"
-            where = ".".join(str(p) for p in loc[:-1] if not (isinstance(p, str) and p in _TAGS))
-        # drop the union tag pydantic puts after a list index ('when', 1, 'fact', ...):
-        # `fact` is also a real key, and following it would stop at the wrong line
-        in_doc = tuple(p for i, p in enumerate(loc)
-                       if not (i and isinstance(loc[i - 1], int) and p in _TAGS))
-        issues.append(KBIssue(shown, doc.line_of(in_doc), rule_id,
+            msg = friendly(err, doc.data) or f"unknown key '{loc[-1]}'"
+            where = ".".join(str(p) for p in document_loc(loc[:-1]))
+        else:
+            where = ".".join(str(p) for p in document_loc(loc))
+        # union tags dropped ('when', 1, 'fact', ...): `fact` is also a real key, and
+        # following it would stop at the wrong line
+        issues.append(KBIssue(shown, doc.line_of(document_loc(loc)), rule_id,
                               f"{where}: {msg}" if where else msg))
     return issues
-
-
-_TAGS = {"fact", "not", "any", "all", "conclude", "declare", "handover", "compute",
-         "bool", "int", "float", "str", "FieldTest", "ParamRef", "list[...]"}
 
 
 def _load(path: Path, root: Path, model: type[M], issues: list[KBIssue]

@@ -25,6 +25,7 @@ from .schema import (
     PatternCondition,
     SourceInfo,
 )
+from .suggest import did_you_mean
 from .yamlfile import YamlDocument
 
 if TYPE_CHECKING:
@@ -87,7 +88,8 @@ class _RuleChecker:
     def pattern(self, cond: PatternCondition, loc: Loc, bound: set[str]) -> set[str]:
         ft = self.fact_types.get(cond.fact)
         if ft is None:
-            self.add((*loc, "fact"), f"unknown fact type '{cond.fact}'; allowed: "
+            self.add((*loc, "fact"), f"unknown fact type '{cond.fact}'"
+                     f"{did_you_mean(cond.fact, self.fact_types)}; allowed: "
                      + _allowed(self.fact_types))
             return set()
         new: set[str] = set()
@@ -95,8 +97,8 @@ class _RuleChecker:
             floc = (*loc, "where", name)
             spec = ft.fields.get(name)
             if spec is None:
-                self.add(floc, f"unknown field '{name}' of '{cond.fact}'; allowed: "
-                         + _allowed(ft.fields))
+                self.add(floc, f"unknown field '{name}' of '{cond.fact}'"
+                         f"{did_you_mean(name, ft.fields)}; allowed: " + _allowed(ft.fields))
                 continue
             if isinstance(value, str) and is_variable(value):
                 new.add(value[1:])
@@ -123,7 +125,8 @@ class _RuleChecker:
         if isinstance(value, ParamRef):
             p = self.parameters.get(value.param)
             if p is None:
-                self.add(loc, f"unknown parameter '{value.param}'; allowed: "
+                self.add(loc, f"unknown parameter '{value.param}'"
+                         f"{did_you_mean(value.param, self.parameters)}; allowed: "
                          + _allowed(self.parameters))
             elif not isinstance(p.value, int | float):
                 self.add(loc, f"parameter '{value.param}' is a table, not a number")
@@ -153,11 +156,13 @@ class _RuleChecker:
             loc: Loc = ("then", i)
             if isinstance(action, ConcludeAction):
                 if action.conclude not in self.concepts:
-                    self.add((*loc, "conclude"), f"unknown concept '{action.conclude}' "
+                    self.add((*loc, "conclude"), f"unknown concept '{action.conclude}'"
+                             f"{did_you_mean(action.conclude, self.concepts)} "
                              "(add it to a file in concepts/)")
             elif isinstance(action, HandoverAction):
                 if action.handover not in self.algorithms:
-                    self.add((*loc, "handover"), f"unknown algorithm '{action.handover}'; "
+                    self.add((*loc, "handover"), f"unknown algorithm '{action.handover}'"
+                             f"{did_you_mean(action.handover, self.algorithms)}; "
                              "allowed: " + _allowed(self.algorithms))
             elif isinstance(action, ComputeAction):
                 self.compute(action.compute, bound, loc)
@@ -166,7 +171,8 @@ class _RuleChecker:
 
     def compute(self, name: str, bound: set[str], loc: Loc) -> None:
         if name not in calculations.CALCULATIONS:
-            self.add((*loc, "compute"), f"unknown calculation '{name}'; allowed: "
+            self.add((*loc, "compute"), f"unknown calculation '{name}'"
+                     f"{did_you_mean(name, calculations.CALCULATIONS)}; allowed: "
                      + _allowed(calculations.CALCULATIONS))
             return
         missing = [a for a in calculations.required_arguments(name) if a not in bound]
@@ -188,8 +194,8 @@ class _RuleChecker:
             floc = (*loc, "declare", "with", name)
             fspec = ft.fields.get(name)
             if fspec is None:
-                self.add(floc, f"unknown field '{name}' of '{spec.fact}'; allowed: "
-                         + _allowed(ft.fields))
+                self.add(floc, f"unknown field '{name}' of '{spec.fact}'"
+                         f"{did_you_mean(name, ft.fields)}; allowed: " + _allowed(ft.fields))
             elif isinstance(value, str) and is_variable(value):
                 if value[1:] not in bound:
                     self.add(floc, f"variable {value} is not bound by the rule's conditions")

@@ -90,7 +90,7 @@ def test_unknown_concept_names_the_line_of_the_action(tmp_path: Path) -> None:
      "fact: volume_discrepncy\n        where: {direction: higher}",
      "vc_higher", "unknown fact type 'volume_discrepncy'"),
     ("{le: {param: low_reservoir_alarm_ml}}", "{lte: {param: low_reservoir_alarm_ml}}",
-     "vc_nearly_empty", "unknown key 'lte'"),
+     "vc_nearly_empty", "unknown operator 'lte' (did you mean 'lt' or 'le'?)"),
     ("{le: {param: low_reservoir_alarm_ml}}", "{le: {param: low_reservoir_alarm}}",
      "vc_nearly_empty", "unknown parameter 'low_reservoir_alarm'"),
     ("where: {direction: higher}", "where: {direction: upward}",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pumpdx.engine.inputs import InputError, load_case
 from pumpdx.engine.outputs import FILE_MODE, atomic_file, write_file_set
@@ -71,3 +72,21 @@ def write_outputs(directory: Path, files: dict[str, str | bytes]) -> None:
     except OSError as exc:
         raise CommandError(f"{exc.filename or directory}: cannot write: {exc.strerror}"
                            ) from None
+
+
+def add_kb_option(parser: Any, folder_positional: bool = False) -> None:
+    """`--kb DIR`, the one way every command takes the knowledge-base folder. With
+    `folder_positional` an older positional KB_DIR is still accepted (not shown)."""
+    parser.add_argument("--kb", type=Path, metavar="DIR",
+                        help="knowledge-base folder (default: the shipped one)")
+    if folder_positional:
+        parser.add_argument("kb_dir", nargs="?", type=Path, help=argparse.SUPPRESS)
+
+
+def kb_option(args: Any) -> Path | None:
+    """The folder given with --kb (or the older positional KB_DIR); None: the shipped KB."""
+    positional = getattr(args, "kb_dir", None)
+    if positional is not None and args.kb is not None:
+        raise CommandError("give the knowledge-base folder once, with --kb DIR")
+    folder: Path | None = args.kb if args.kb is not None else positional
+    return folder

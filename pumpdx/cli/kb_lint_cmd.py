@@ -25,15 +25,14 @@ from pumpdx.kb.loader import default_kb_dir, load_kb
 from pumpdx.kb.quotecheck import QuoteReport, check_quotes
 from pumpdx.kb.sourcetext import SourceTextError, load_sources
 
-from .common import EXIT_FAILED, EXIT_OK, CommandError
+from .common import EXIT_FAILED, EXIT_OK, CommandError, add_kb_option, kb_option
 
 
 def register(kb_sub: Any) -> None:
     p = kb_sub.add_parser("lint", help="check a knowledge base: format, names, citations, "
                           "rules that never fire, unused concepts and parameters",
                           description=__doc__)
-    p.add_argument("kb_dir", nargs="?", type=Path, metavar="KB_DIR",
-                   help="knowledge-base folder (default: the shipped one)")
+    add_kb_option(p, folder_positional=True)
     p.add_argument("--sources", type=Path, metavar="DIR",
                    help="folder with the source texts (e.g. ../shared/seeds): check every "
                         "citation's quote against the section it cites")
@@ -86,8 +85,9 @@ def _coverage_line(report: QuoteReport) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    version, issues, report = lint_dir(args.kb_dir, args.sources, args.notes)
-    shown = str(args.kb_dir or default_kb_dir())
+    folder = kb_option(args)
+    version, issues, report = lint_dir(folder, args.sources, args.notes)
+    shown = str(folder or default_kb_dir())
     if args.json:
         out: dict[str, Any] = {
             "kb_dir": shown, "kb_version": version, "loads": version is not None,
