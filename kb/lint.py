@@ -19,6 +19,9 @@ what the author meant:
                           (a missing value passes them) or a field test inside `not:`
                           (the `not` holds when the finding is missing); and a rule that
                           acts on a missing finding (`if_missing`) without notes saying why
+    threshold             two rules of one algorithm testing one field against one
+                          boundary from opposite sides, with a gap or an overlap at it
+                          (kb/thresholds.py)
 
 Each check is a small function returning KBIssues with file:line and rule id.
 """
@@ -60,6 +63,7 @@ from .schema import (
     ParamRef,
     PatternCondition,
 )
+from .thresholds import check_thresholds
 from .yamlfile import YamlDocument, read_yaml
 
 Loc = tuple[str | int, ...]
@@ -658,6 +662,7 @@ CHECKS: dict[str, Callable[[LintContext], list[KBIssue]]] = {
     "branch": check_branches,
     "absent_finding": check_absent_findings,
     "unbounded_join": check_unbounded_joins,
+    "threshold": check_thresholds,
 }
 
 

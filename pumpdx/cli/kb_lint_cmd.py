@@ -2,7 +2,9 @@
 
 First the load errors (format, unknown names, citations); when the KB loads, the
 semantic checks of pumpdx.kb.lint (rules that can never fire, concepts no rule
-concludes, facts no rule reads, duplicate conditions, unused parameters, ...).
+concludes, facts no rule reads, duplicate conditions, unused parameters, threshold
+gaps and overlaps, ...), and the contradiction check: a case (a scenario, or two
+merged) that concludes two concepts declared contradicting, as a witness.
 With --sources DIR (the folder holding the source texts, e.g. ../shared/seeds), also
 every citation's quote against the text of the section it cites (the domain notes
 from --notes FILE, default DIR/../domain-notes.md), and the share of citations that
@@ -39,6 +41,8 @@ def register(kb_sub: Any) -> None:
     p.add_argument("--notes", type=Path, metavar="FILE",
                    help="the domain notes (default: DIR/../domain-notes.md; needs --sources)")
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
+    p.add_argument("--no-witness-search", action="store_true",
+                   help="skip the contradiction check (it runs the scenarios and cases)")
     p.set_defaults(handler=run)
 
 
@@ -56,10 +60,12 @@ def without_union_noise(issues: list[KBIssue]) -> list[KBIssue]:
     return [i for i in issues if not (_UNION_NOISE.search(i.message) and place(i) in real)]
 
 
-def lint_dir(kb_dir: Path | None, sources: Path | None = None, notes: Path | None = None
+def lint_dir(kb_dir: Path | None, sources: Path | None = None, notes: Path | None = None,
+             witnesses: bool = True
              ) -> tuple[str | None, list[KBIssue], QuoteReport | None]:
     """(KB version or None when it does not load, every problem, the quote check when
-    `sources` is given and the KB loads)."""
+    `sources` is given and the KB loads). With `witnesses`, also the contradiction
+    check, which runs the KB's scenarios and cases (and merges of them)."""
     if kb_dir is not None and not kb_dir.is_dir():
         raise CommandError(f"{kb_dir}: knowledge-base folder not found")
     if notes is not None and sources is None:
@@ -69,6 +75,13 @@ def lint_dir(kb_dir: Path | None, sources: Path | None = None, notes: Path | Non
     except KBLoadError as exc:
         return None, without_union_noise(list(exc.issues)), None
     issues = lint_kb(kb)
+    if witnesses:
+        from pumpdx.engine.assess import Assessor
+        from pumpdx.engine.casesuite import collect_files, load_item, shown_path
+        from pumpdx.engine.contradictions import check_contradictions
+
+        items = [load_item(p, shown_path(p)) for p in collect_files([kb.root])]
+        issues = sorted(set(issues) | set(check_contradictions(Assessor(kb), items)))
     if sources is None:
         return kb.version, issues, None
     try:
@@ -86,7 +99,8 @@ def _coverage_line(report: QuoteReport) -> str:
 
 def run(args: argparse.Namespace) -> int:
     folder = kb_option(args)
-    version, issues, report = lint_dir(folder, args.sources, args.notes)
+    version, issues, report = lint_dir(folder, args.sources, args.notes,
+                                       witnesses=not args.no_witness_search)
     shown = str(folder or default_kb_dir())
     if args.json:
         out: dict[str, Any] = {
