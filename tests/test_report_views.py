@@ -85,3 +85,47 @@ def test_assess_out_and_demo_link_the_rulebook_map(tmp_path: Path,
     for report in (tmp_path / "demo").glob("*/report.html"):
         assert 'href="../rulebook.svg"' in report.read_text()
     assert "rulebook.svg" in capsys.readouterr().out
+
+
+FILTER_PROBE = """<script>
+document.getElementById('gv-path-PATHCLASS').checked = true;
+var shown = [];
+document.querySelectorAll('#reasoning-graph g.node').forEach(function (n) {
+  if (getComputedStyle(n).opacity >= 0.5) { shown.push(n.querySelector('title').textContent); }
+});
+document.getElementById('gv-zoom-200').checked = true;
+var width = document.querySelector('#reasoning-graph svg').getBoundingClientRect().width;
+var pre = document.createElement('pre');
+pre.id = 'probe';
+pre.textContent = JSON.stringify({shown: shown, width: width});
+document.body.appendChild(pre);
+</script>"""
+
+
+@needs_dot
+def test_choosing_a_conclusion_in_chromium_fades_all_but_its_path(
+        assessor: Assessor, tmp_path: Path) -> None:
+    import html
+    import json
+    import subprocess
+
+    from .test_report_browser import FLAGS, install_chromium
+
+    chromium = install_chromium()
+    a = assessor.assess(load_case(str(MAINO)))
+    page = str(audit_files(a, assessor.kb).files["report.html"])
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", FILTER_PROBE.replace(
+        "PATHCLASS", path_class("titrated_naloxone")) + "</body>"), encoding="utf-8")
+    done = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                           "--dump-dom", probe.as_uri()], capture_output=True, text=True,
+                          timeout=120)
+    found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
+    assert found, done.stderr[-500:]
+    result = json.loads(html.unescape(found.group(1)))
+    naloxone = next(f for f in a.trace.firings if f.rule == "ow_overdose_opioid_naloxone")
+    shown = set(result["shown"])
+    assert f"firing:{naloxone.seq}" in shown
+    assert {f"fact:{i}" for i in naloxone.matched} <= shown
+    assert len(shown) < len(a.trace.firings)  # most of the graph is faded
+    assert result["width"] > 2000  # 200 % of the natural width

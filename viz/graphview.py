@@ -27,7 +27,6 @@ CSS = """
 padding:0 .4em;margin:.1em;cursor:pointer;background:#fff}
 .gv .graph{overflow:auto;max-height:85vh;resize:vertical}
 .gv .graph svg{height:auto}
-.gv .graph g.node,.gv .graph g.edge{transition:opacity .15s}
 @media print{@page{size:A4 landscape;margin:10mm}
 .gv .controls,.gv>input{display:none}#graph{break-before:page}
 .gv{break-inside:avoid}
