@@ -5,13 +5,16 @@
 
 A throwaway local clone of this repository gets one commit that edits a rule (the
 raised-CK rule loses its opioid alternative), so HEAD~1 and HEAD differ; the registry
-comes from bench/gencases.py (the same cases every time).
+comes from bench/gencases.py (the same cases every time). Wall time moves with the load
+of a shared machine; the CPU time of the command (its worker processes included) is
+printed beside it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,13 +58,18 @@ def main() -> None:
         for jobs in args.jobs:
             cmd = [str(PUMPDX), "kb", "diff", "--base", "HEAD~1", "--kb", str(clone / "kb"),
                    "--cases", str(registry), "--fail-on-change", "--jobs", str(jobs)]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             done = subprocess.run(cmd, cwd=clone, capture_output=True, text=True)
             seconds = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             summary = [line for line in done.stdout.splitlines()
                        if line.startswith(("Registry", "  lab_ck"))]
-            print(f"jobs {jobs}: {seconds:.1f} s wall, {args.lines / seconds:.0f} lines/s, "
-                  f"exit code {done.returncode}; " + " | ".join(s.strip() for s in summary))
+            load = os.getloadavg()[0]
+            print(f"jobs {jobs}: {seconds:.1f} s wall, {cpu:.1f} s CPU (all processes), "
+                  f"{args.lines / seconds:.0f} lines/s, load average {load:.2f}, exit code "
+                  f"{done.returncode}; " + " | ".join(s.strip() for s in summary))
 
 
 if __name__ == "__main__":
