@@ -124,3 +124,28 @@ def test_bad_revision_and_no_repository_are_bad_input(
     lone = mutated_shipped_kb(tmp_path / "lone", {})
     code, _, err = cli(capsys, "kb", "diff", "--base", "HEAD", "--kb", str(lone))
     assert code == 2 and "git" in err and len(err.strip().splitlines()) == 1
+
+
+def test_registry_shortcut_gives_the_same_result_as_running_both(tmp_path: Path) -> None:
+    """The old rulebook is not run for a line when no differing rule can matter; the
+    result must equal running every line on both (a rule edit and a parameter edit,
+    over every scenario case as a registry line)."""
+    from pumpdx.engine.casesuite import collect_files, load_item
+    from pumpdx.engine.registrydiff import diff_registry
+
+    new = mutated_shipped_kb(tmp_path / "new", {
+        **CK_EDIT,
+        "parameters.yaml": [("  prometra_post_mri_open_valve_aspirate_ml:\n    value: 1.0",
+                             "  prometra_post_mri_open_valve_aspirate_ml:\n    value: 1.5")]})
+    lines = []
+    for path in collect_files([KB_DIR / "scenarios"]):
+        item = load_item(path, path.name)
+        if item.case is not None:
+            lines.append(item.case.model_dump_json(exclude_none=True))
+    reg = tmp_path / "scenarios.jsonl"
+    reg.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast = diff_registry(reg, KB_DIR, new)
+    full = diff_registry(reg, KB_DIR, new, use_shortcut=False)
+    assert fast == full
+    assert {c.id for c in fast.conclusions} >= {"lab_ck_rise_drug_myopathy"}
+    assert fast.changed > 1
