@@ -46,6 +46,7 @@ def test_report_offers_why_not_for_every_entered_algorithm(assessor: Assessor) -
         for concept in concepts:
             assert f'id="whynot-{concept}"' in page, (algorithm, concept)
     assert "titrated_naloxone" not in {c for cs in missing.values() for c in cs}
+    assert 'id="rulebook-link"' not in page  # a report alone has no map next to it
     section = page[page.index('id="why-not"'):page.index('id="facts"')]
     assert "finding not entered" in section and "ow_withdrawal_refill" in section
 

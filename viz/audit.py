@@ -28,13 +28,14 @@ class AuditFiles:
 
 def audit_files(assessment: Assessment, kb: KnowledgeBase | None = None,
                 generated_at: datetime | None = None, *,
-                rulebook: Literal["case", "link"] = "case",
+                rulebook: Literal["case", "link", "none"] = "none",
                 rulebook_href: str = RULEBOOK) -> AuditFiles:
     """The reasoning graph (DOT always, SVG when Graphviz is there) and the HTML report.
 
     The report links the rulebook map: with rulebook="case" (and `kb`) the map with
-    this case's path is made here as rulebook.svg; with "link" the report links
-    `rulebook_href`, a map made once for many reports (`pumpdx demo`).
+    this case's path is made here as rulebook.svg (`pumpdx assess --out`); with "link"
+    the report links `rulebook_href`, a map made once for many reports (`pumpdx demo`);
+    with "none" (a report served alone) there is no map to link.
     Without Graphviz's `dot` the DOT file and the report (with a note in place of
     the graph) are still made, and `problem` says what to install. When `dot` is
     there but fails, RenderError: an audit set without its graph is not written.

@@ -68,7 +68,7 @@ def output_files(assessment: Any, kb: KnowledgeBase | None = None,
                                             trace=True, explain=True, all_items=True),
     }
     if rulebook_href is None:
-        audit = audit_files(assessment, kb)
+        audit = audit_files(assessment, kb, rulebook="case")
     else:
         audit = audit_files(assessment, kb, rulebook="link", rulebook_href=rulebook_href)
     files.update(audit.files)
