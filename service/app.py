@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pumpdx.decisionlog import DecisionLog, LogError, check_decision_id
 from pumpdx.engine.assess import default_assessor
 from pumpdx.engine.assessment import Assessment
+from pumpdx.engine.runtime import RunawayError
 from pumpdx.kb.facts import Case
 from pumpdx.kb.fhir_mapping import FhirMapping, load_fhir_mapping
 from pumpdx.viz.audit import audit_files
@@ -108,7 +109,11 @@ class Service:
 
     def _assess_and_record(self, case: Case) -> Assessment:
         """The one place where the service makes an assessment (and records it)."""
-        assessment = self.assessor.assess(case)
+        try:
+            assessment = self.assessor.assess(case)
+        except RunawayError as exc:
+            # a case over its CPU or memory budget (or a rule loop): refused, not a 500
+            raise ServiceError(400, "too-costly", str(exc)) from None
         try:
             self.decision_log.record(assessment, source="service")
         except LogError as exc:

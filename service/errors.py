@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
 
-IssueCode = Literal["invalid", "structure", "required", "value", "too-long", "security",
+IssueCode = Literal["invalid", "structure", "required", "value", "too-long", "too-costly",
+                    "security",
                     "login", "not-found", "throttled", "exception", "not-supported",
                     "transient", "processing"]
 

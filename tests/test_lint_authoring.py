@@ -50,9 +50,9 @@ def test_contradiction_found_by_merging_two_scenarios(tmp_path: Path) -> None:
     """Declare naloxone to contradict the trial pain group (a hypothetical edit): no
     scenario has both, but an overdose scenario merged with a trial scenario does."""
     root = mutated_shipped_kb(tmp_path, {"concepts/overdose_withdrawal.yaml": [(
-        "contradicts: [systemic_opioid_for_withdrawal, diagnostic_bolus_considered]",
-        "contradicts: [systemic_opioid_for_withdrawal, diagnostic_bolus_considered, "
-        "trial_pain_group]")]})
+        "                  restore_therapy_if_feasible]\n    tags: [naloxone]",
+        "                  restore_therapy_if_feasible, trial_pain_group]\n"
+        "    tags: [naloxone]")]})
     assessor = Assessor(load_kb(root))
     items = [load_item(p, p.name) for p in collect_files(
         [KB_DIR / "scenarios" / "overdose_withdrawal", KB_DIR / "scenarios" / "trial_planning"])]

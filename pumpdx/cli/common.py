@@ -57,7 +57,8 @@ def write_atomic(path: Path, data: str | bytes, private: bool = True) -> None:
 
 #: Files that an assessment folder may hold (an older assessment's, replaced as a whole).
 OUTPUT_NAMES = frozenset({"assessment.json", "assessment.txt", "reasoning.dot",
-                          "reasoning.svg", "reasoning.png", "reasoning.pdf", "report.html"})
+                          "reasoning.svg", "reasoning.png", "reasoning.pdf", "report.html",
+                          "rulebook.svg"})
 
 
 def write_outputs(directory: Path, files: dict[str, str | bytes]) -> None:
