@@ -41,7 +41,7 @@ from typing import BinaryIO, Literal, NamedTuple
 from pumpdx.kb.loader import load_kb
 
 from .assess import Assessor, default_assessor
-from .inputs import MAX_INPUT_BYTES, InputError, case_from_data, decode_input, parse_json
+from .inputs import MAX_INPUT_BYTES, InputError, case_from_line
 from .outputs import output_stream
 from .runtime import RunawayError
 
@@ -100,12 +100,7 @@ def assess_line(line: int, raw: bytes | None, assessor: Assessor) -> LineResult:
     """Assess one input line (raw is None when the line was too long to read)."""
     name = f"line {line}"
     try:
-        if raw is None:
-            raise InputError(f"{name}: larger than {MAX_INPUT_BYTES} bytes; one case per line")
-        text = decode_input(raw, name, "one JSON case per line")
-        if not text.strip():
-            raise InputError(f"{name}: empty line; expected one JSON case per line")
-        case = case_from_data(parse_json(text, name), name)
+        case = case_from_line(line, raw)
         assessment = assessor.assess(case)
     except InputError as exc:
         return _error(line, str(exc), "input")

@@ -307,3 +307,15 @@ def load_case(source: str) -> Case:
     """Load and validate a case from a file path or '-' (stdin)."""
     text, name = read_source(source)
     return case_from_data(parse_text(text, name), name, text)
+
+
+def case_from_line(line: int, raw: bytes | None) -> Case:
+    """The case on one line of a JSONL file (`raw` is None when the line was too long to
+    read); InputError names the line."""
+    name = f"line {line}"
+    if raw is None:
+        raise InputError(f"{name}: larger than {MAX_INPUT_BYTES} bytes; one case per line")
+    text = decode_input(raw, name, "one JSON case per line")
+    if not text.strip():
+        raise InputError(f"{name}: empty line; expected one JSON case per line")
+    return case_from_data(parse_json(text, name), name)

@@ -30,7 +30,7 @@ from pumpdx.kb.schema import AllCondition, AnyCondition, ComputeAction, NotCondi
 from .assess import Assessor, default_assessor
 from .batch import read_lines
 from .conditions import ConditionEvaluator, FactBase
-from .inputs import MAX_INPUT_BYTES, InputError, case_from_data, decode_input, parse_json
+from .inputs import InputError, case_from_line
 from .trace import Trace
 
 CHUNK = 64
@@ -176,12 +176,7 @@ def diff_line(line: int, raw: bytes | None, old: Assessor, new: Assessor,
               shortcut: Shortcut | None = None) -> LineDelta:
     name = f"line {line}"
     try:
-        if raw is None:
-            raise InputError(f"{name}: larger than {MAX_INPUT_BYTES} bytes; one case per line")
-        text = decode_input(raw, name, "one JSON case per line")
-        if not text.strip():
-            raise InputError(f"{name}: empty line; expected one JSON case per line")
-        case = case_from_data(parse_json(text, name), name)
+        case = case_from_line(line, raw)
         trace = new.run(case)
         after = _ids(trace)
         same = shortcut is not None and shortcut.same_as_new(trace, new.kb)
