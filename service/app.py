@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -85,6 +85,9 @@ def prefetch_templates(mapping: FhirMapping) -> dict[str, str]:
         "observations": f"Observation?patient={patient}" + codes("observations"),
         "conditions": f"Condition?patient={patient}" + codes("conditions"),
     }
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Service:
@@ -163,6 +166,17 @@ class Service:
             raise ServiceError(429, "throttled",
                                f"rate limit: {self.config.rate_limit_per_minute} requests per "
                                f"minute", headers={"Retry-After": "10"})
+
+    async def request_body(self, request: Request, model: type[M]) -> M:
+        """A call's checks in order: rate limit, authentication, then its body read
+        within the size limit and validated as `model` (400 with an OperationOutcome)."""
+        self.throttle(request)
+        self.authenticate(request)
+        data = await self.body(request)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
 
     async def body(self, request: Request) -> Any:
         limit = self.config.max_body_bytes
@@ -294,13 +308,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @app.post(HOOK_PATH)
     async def hook(request: Request) -> JSONResponse:
-        service.throttle(request)
-        service.authenticate(request)
-        data = await service.body(request)
-        try:
-            call = HookRequest.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
+        call = await service.request_body(request, HookRequest)
         resources = await service.resources(call)
         mapped = build_case(resources, service.mapping)
         cards = service.cards_for(mapped)
@@ -308,13 +316,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @app.post(HOOK_PATH + "/feedback")
     async def feedback(request: Request) -> JSONResponse:
-        service.throttle(request)
-        service.authenticate(request)
-        data = await service.body(request)
-        try:
-            received = Feedback.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
+        received = await service.request_body(request, Feedback)
         for item in received.feedback:
             log.info("feedback %s", json.dumps(item.model_dump(mode="json", exclude_none=True),
                                                sort_keys=True))
@@ -322,13 +324,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @app.post("/assess")
     async def assess(request: Request) -> Response:
-        service.throttle(request)
-        service.authenticate(request)
-        data = await service.body(request)
-        try:
-            case = Case.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
+        case = await service.request_body(request, Case)
         assessment = service._assess_and_record(case)
         return Response(assessment.model_dump_json(), media_type="application/json")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pumpdx.cli import main
 from pumpdx.engine.assess import Assessor, default_assessor
 from pumpdx.engine.assessment import Assessment
 from pumpdx.kb.facts import Case
@@ -83,3 +84,13 @@ _DATABASES = itertools.count(1)
 def pg_url(postgres: PostgresServer) -> str:
     """The URL of a new, empty database on the session's PostgreSQL server."""
     return postgres.create_database(f"pumpdx_test_{next(_DATABASES)}")
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the pumpdx command in this process: (exit code, stdout, stderr)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

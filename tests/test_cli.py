@@ -11,20 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pumpdx.cli import main
-
-from .conftest import CASES_DIR
+from .conftest import CASES_DIR, run_cli
 
 CASE = CASES_DIR / "maino_fentanyl_overinfusion.yaml"
 
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_assess_prints_the_next_step_then_urgent_actions_with_citations(

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from pumpdx.cli import main
 from pumpdx.decisionlog import DecisionLog, LogError
 from pumpdx.engine.assess import Assessor
 from pumpdx.engine.assessment import Assessment
@@ -27,6 +26,7 @@ from pumpdx.kb.facts import Case
 from pumpdx.kb.loader import load_kb
 
 from .conftest import CASES_DIR
+from .conftest import run_cli as pumpdx
 from .fixtures.minikb import mutated_shipped_kb
 
 DECISIONS = 1000
@@ -83,15 +83,6 @@ def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def bundled(assessor: Assessor) -> list[Assessment]:
     return [assessor.assess(load_case(str(p))) for p in sorted(CASES_DIR.glob("*.yaml"))]
 
-
-def pumpdx(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the pumpdx command in this process: (exit code, stdout, stderr)."""
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line_error(err: str) -> str:

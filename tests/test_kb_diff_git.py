@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pumpdx.cli import main
-
 from .conftest import KB_DIR
+from .conftest import run_cli as cli
 from .fixtures.minikb import apply_edits, mutated_shipped_kb
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -41,14 +40,6 @@ def registry(tmp: Path) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def git(cwd: Path, *args: str) -> None:
