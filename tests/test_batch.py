@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from pumpdx.cli import main
-from pumpdx.cli.batch_cmd import ProgressBar
 from pumpdx.engine import batch as batch_module
 from pumpdx.engine.assess import Assessor
 from pumpdx.engine.assessment import Assessment
@@ -112,7 +111,7 @@ def test_cli_summary_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert f"{len(expect)} cases" in captured.out and f"{bad} errors" in captured.out
     assert "conclusions by kind:" in captured.out and "urgent_action" in captured.out
     err = captured.err.splitlines()
-    assert len(err) == 1 and err[0].startswith("pumpdx: error: ")  # no progress bar: no tty
+    assert len(err) == 1 and err[0].startswith("pumpdx: error: ")  # no tty: lines every 10 s
 
     good = tmp_path / "good.jsonl"
     good.write_text("".join(json.dumps(c) + "\n" for c in _good_cases()), encoding="utf-8")
@@ -233,16 +232,8 @@ def test_read_lines_keeps_long_lines_out_of_memory() -> None:
         (5, b"a"), (6, None), (7, b"b"), (8, b"c")]
 
 
-def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
-    stream = io.StringIO()
-    bar = ProgressBar(stream, total=4)
-    summary = BatchSummary(lines=4, assessed=3, input_errors=1)
-    bar(summary)
-    bar.close()
-    assert "[" + "#" * ProgressBar.WIDTH + "] 4/4" in stream.getvalue()
-    assert "1 error " in stream.getvalue()
-
+def test_live_progress_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
@@ -252,7 +243,9 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.Mon
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     assert main(["batch", str(source), "--out", str(tmp_path / "r.jsonl")]) == 0
-    assert f"/{len(_good_cases())}" in terminal.getvalue()
+    drawn = terminal.getvalue()
+    assert f"] {len(_good_cases())}/{len(_good_cases())} (100%)" in drawn and "\r" in drawn
+    assert "cases/s, ETA" in drawn
 
 
 def _rss_mb() -> float:

@@ -1,5 +1,8 @@
 """pumpdx batch CASES.jsonl --out RESULTS.jsonl [--jobs N]: assess a whole registry.
 
+Progress goes to stderr: a live line on a terminal, a line every --progress-every
+seconds otherwise (pumpdx.cli.progress); the summary closes with the cases per second.
+
 One JSON case per input line; one output line per input line, in order: the
 Assessment JSON or `{"line": N, "error": "..."}`. Exit codes: 0 every line
 assessed; 1 some lines are error records (bad cases; the results file is complete);
@@ -15,6 +18,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,6 +28,7 @@ from pumpdx.engine.outputs import is_stream
 from pumpdx.kb.issues import KBLoadError
 
 from .common import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, CommandError, kb_error
+from .progress import DEFAULT_EVERY_SECONDS, Progress
 
 
 def register(sub: Any) -> None:
@@ -37,7 +42,12 @@ def register(sub: Any) -> None:
                    f"{cpu_count()} here, and no more than one per {LINES_PER_WORKER} "
                    f"lines; at most {MAX_JOBS_PER_CPU} per CPU)")
     p.add_argument("--kb", type=Path, help="knowledge-base folder (default: the shipped one)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--progress-every", type=_seconds, default=DEFAULT_EVERY_SECONDS,
+                   metavar="SECONDS",
+                   help="when standard error is not a terminal (cron, CI, a log), print a "
+                   f"progress line this often (default {DEFAULT_EVERY_SECONDS:g}); on a "
+                   "terminal one line is kept up to date")
+    p.add_argument("--quiet", action="store_true", help="no progress and no summary")
     p.set_defaults(handler=run)
 
 
@@ -48,11 +58,26 @@ MAX_JOBS_PER_CPU = 4
 
 
 def cpu_count() -> int:
-    """CPUs this process may run on."""
+    """CPUs this process may run on (its affinity mask, not the machine's CPU count)."""
+    process_cpu_count: Callable[[], int | None] | None = getattr(os, "process_cpu_count",
+                                                                  None)  # Python 3.13+
+    if process_cpu_count is not None:
+        return max(1, process_cpu_count() or 1)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text[:40]!r}"
+                                         ) from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text[:40]}")
+    return value
 
 
 def _jobs(text: str) -> int:
@@ -92,6 +117,13 @@ def _is_stdout(out: Path) -> bool:
     return (target.st_dev, target.st_ino) == (stdout.st_dev, stdout.st_ino)
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that the batch stops and cleans up the same way."""
 
@@ -100,47 +132,18 @@ def _on_sigterm(_signum: int, _frame: Any) -> None:
     raise _Terminated()
 
 
-class ProgressBar:
-    """A one-line progress bar on a terminal, redrawn at most 10 times a second."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, total: int | None) -> None:
-        self.stream = stream
-        self.total = total
-        self.started = time.monotonic()
-        self.drawn = 0.0
-
-    def __call__(self, summary: BatchSummary) -> None:
-        now = time.monotonic()
-        if now - self.drawn < 0.1 and summary.lines != self.total:
-            return
-        self.drawn = now
-        rate = summary.lines / max(now - self.started, 1e-9)
-        if self.total:
-            done = min(summary.lines / self.total, 1.0)
-            filled = int(done * self.WIDTH)
-            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {summary.lines}/{self.total}"
-        else:
-            bar = f"{summary.lines} cases"
-        self.stream.write(f"\r{bar}  {_count(summary.errors, 'error')}  {rate:,.0f} cases/s ")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def format_summary(summary: BatchSummary, seconds: float, jobs: int) -> str:
+    """The closing lines: counts, time, cases per second over the whole run, kinds."""
     kinds = sorted(summary.conclusions.items(),
                    key=lambda kv: (KIND_ORDER.index(kv[0]) if kv[0] in KIND_ORDER else 99,
                                    kv[0]))
     by_kind = ", ".join(f"{kind} {n}" for kind, n in kinds) or "none"
-    return (f"{summary.lines} cases in {seconds:.1f} s ({jobs} "
+    rate = summary.lines / seconds if seconds > 0 else 0.0
+    return (f"{summary.lines} cases in {seconds:.1f} s, {rate:,.0f} cases/s ({jobs} "
             f"{'worker' if jobs == 1 else 'workers'}): {summary.assessed} assessed, "
             f"{_count(summary.errors, 'error')} ({summary.input_errors} bad input, "
             f"{summary.internal_errors} internal)\n"
@@ -171,12 +174,17 @@ def run(args: argparse.Namespace) -> int:
     if jobs > cpu_count():
         print(f"pumpdx: warning: --jobs {jobs} is more than the {cpu_count()} CPUs; "
               f"extra workers only slow the batch down", file=sys.stderr)
-    show = not args.quiet and sys.stderr.isatty()
-    bar = ProgressBar(sys.stderr, total) if show else None
+    shown = None if args.quiet else Progress(sys.stderr, total, live=_is_terminal(sys.stderr),
+                                             every=args.progress_every)
+
+    def progress(summary: BatchSummary) -> None:
+        if shown is not None:
+            shown.update(summary.lines, summary.errors)
+
     started = time.monotonic()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        summary = run_batch(source, out, jobs=jobs, kb_dir=args.kb, progress=bar)
+        summary = run_batch(source, out, jobs=jobs, kb_dir=args.kb, progress=progress)
     except KBLoadError as exc:
         raise kb_error(exc) from None
     except OSError as exc:
@@ -186,8 +194,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("terminated (SIGTERM); no results written", EXIT_INTERNAL) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if bar is not None:
-            bar.close()
+        if shown is not None:
+            shown.close()
     if not args.quiet:
         report = sys.stderr if to_stdout else sys.stdout
         print(format_summary(summary, time.monotonic() - started, jobs), file=report)
