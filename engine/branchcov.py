@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from pumpdx.kb.loader import KnowledgeBase, LoadedRule
-from pumpdx.kb.schema import AllCondition, AnyCondition, NotCondition, PatternCondition
+from pumpdx.kb.rulelang import PatternCondition, children, walk
 
 from .casesuite import CaseRun
 from .conditions import ConditionEvaluator, Env, FactBase
@@ -82,20 +82,17 @@ def _points(conds: Sequence[Any], path: str, negated: bool = False
             ) -> Iterator[tuple[str, str, Any, list[Any]]]:
     """(kind, path, condition, the condition list it belongs to) of every branch point;
     a field test under `not:` is (pattern, field, True)."""
-    for i, cond in enumerate(conds):
-        here = f"{path}[{i}]"
+    for site in walk(conds, (path,), under_not=negated):
+        cond, here, siblings = site.cond, site.path, list(site.siblings)
+        group = children(cond)
         if isinstance(cond, PatternCondition):
             for name in cond.where:
-                yield "field", f"{here}.where.{name}", (cond, name, negated), list(conds)
-        elif isinstance(cond, NotCondition):
-            yield "not", here, cond, list(conds)
-            yield from _points(cond.not_, f"{here}.not", True)
-        elif isinstance(cond, AnyCondition):
-            for j, alt in enumerate(cond.any):
-                yield "alternative", f"{here}.any[{j}]", alt, list(conds)
-            yield from _points(cond.any, f"{here}.any", negated)
-        elif isinstance(cond, AllCondition):
-            yield from _points(cond.all, f"{here}.all", negated)
+                yield "field", f"{here}.where.{name}", (cond, name, site.under_not), siblings
+        elif group is not None and group[0] == "not":
+            yield "not", here, cond, siblings
+        elif group is not None and group[0] == "any":
+            for j, alt in enumerate(group[1]):
+                yield "alternative", f"{here}.any[{j}]", alt, siblings
 
 
 class _RuleBranches:

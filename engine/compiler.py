@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pumpdx.kb.fieldtest import field_predicate
 from pumpdx.kb.loader import KnowledgeBase, LoadedRule
-from pumpdx.kb.schema import (
+from pumpdx.kb.rulelang import (
     AllCondition,
     AnyCondition,
+    ConditionVisitor,
     FieldTest,
     NotCondition,
     PatternCondition,
+    field_predicate,
+    variable_name,
 )
 
 from .compat import experta
@@ -26,39 +28,49 @@ from .factclasses import fact_class
 from .runtime import TracingEngine
 
 
-def _predicate(test: FieldTest, params: dict[str, Any]) -> Callable[[Any], bool]:
-    """The field test's meaning is defined once, in pumpdx.kb.fieldtest."""
-    return field_predicate(test, params)
-
-
 def _is_present(value: Any) -> bool:
     return value is not None
 
 
 def _pattern(cond: PatternCondition, params: dict[str, Any]) -> Any:
+    """The experta pattern of one `fact:` condition; every field means what the rule
+    language (pumpdx.kb.rulelang) says: a variable binds a present value, a literal is
+    an experta literal (equality), a field test is its predicate."""
     fields: dict[str, Any] = {}
     for name, value in cond.where.items():
-        if isinstance(value, str) and value.startswith("$"):
+        variable = variable_name(value)
+        if variable is not None:
             # a variable binds a present value only: a missing finding binds nothing
-            fields[name] = experta.W(value[1:]) & experta.P(_is_present)
+            fields[name] = experta.W(variable) & experta.P(_is_present)
         elif isinstance(value, FieldTest):
-            fields[name] = experta.P(_predicate(value, params))
+            fields[name] = experta.P(field_predicate(value, params))
         else:
             fields[name] = value
     return fact_class(cond.fact)(**fields)
 
 
-def compile_condition(cond: Any, params: dict[str, Any]) -> Any:
-    if isinstance(cond, PatternCondition):
-        return _pattern(cond, params)
-    if isinstance(cond, NotCondition):
-        inner = [compile_condition(c, params) for c in cond.not_]
+class _Compiler(ConditionVisitor[Any]):
+    """A condition -> experta's conditional element (pattern, NOT, OR, AND)."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def pattern(self, cond: PatternCondition, *args: Any) -> Any:
+        return _pattern(cond, self.params)
+
+    def not_(self, cond: NotCondition, *args: Any) -> Any:
+        inner = [self.visit(c) for c in cond.not_]
         return experta.NOT(inner[0] if len(inner) == 1 else experta.AND(*inner))
-    if isinstance(cond, AnyCondition):
-        return experta.OR(*(compile_condition(c, params) for c in cond.any))
-    if isinstance(cond, AllCondition):
-        return experta.AND(*(compile_condition(c, params) for c in cond.all))
-    raise TypeError(f"unknown condition {cond!r}")
+
+    def any_(self, cond: AnyCondition, *args: Any) -> Any:
+        return experta.OR(*(self.visit(c) for c in cond.any))
+
+    def all_(self, cond: AllCondition, *args: Any) -> Any:
+        return experta.AND(*(self.visit(c) for c in cond.all))
+
+
+def compile_condition(cond: Any, params: dict[str, Any]) -> Any:
+    return _Compiler(params).visit(cond)
 
 
 def _rhs(lr: LoadedRule) -> Callable[..., None]:

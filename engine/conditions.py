@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pumpdx.kb.loader import KnowledgeBase
-from pumpdx.kb.schema import AllCondition, AnyCondition, NotCondition, PatternCondition
+from pumpdx.kb.rulelang import (
+    AllCondition,
+    AnyCondition,
+    ConditionVisitor,
+    NotCondition,
+    PatternCondition,
+    variable_name,
+    walk,
+)
 
 from .compat import experta
 from .compiler import compile_pattern
@@ -112,7 +120,7 @@ class ConditionEvaluator:
             check_class = experta.matchers.rete.check.FeatureCheck
             for name, constraint in pattern.items():
                 spec = cond.where.get(str(name))
-                variable = spec[1:] if isinstance(spec, str) and spec.startswith("$") else None
+                variable = variable_name(spec)
                 cp.checks.append((str(name), check_class(name, constraint), variable))
             self._compiled[key] = cp
             self._keep.append(cond)
@@ -153,25 +161,7 @@ class ConditionEvaluator:
               negated_on: FactBase | None = None) -> list[Env]:
         """The partial matches `envs` extended by one condition (empty: it fails).
         `negated_on`: the facts a `not` is judged on (default: `facts`)."""
-        if isinstance(cond, PatternCondition):
-            out = []
-            for env in envs:
-                for fact, fields in facts.of_type(cond.fact):
-                    new = self._bind(cond, fields, env)
-                    if new is not None:
-                        out.append(env.extend(new, fact.id))
-            return out
-        if isinstance(cond, NotCondition):
-            judged = negated_on or facts
-            return [env for env in envs if not self.match_all(cond.not_, [env], judged)]
-        if isinstance(cond, AnyCondition):
-            out = []
-            for alt in cond.any:
-                out.extend(e for e in self.match(alt, envs, facts, negated_on) if e not in out)
-            return out
-        if isinstance(cond, AllCondition):
-            return self.match_all(cond.all, envs, facts, negated_on)
-        raise TypeError(f"unknown condition {cond!r}")
+        return _Matcher(self).visit(cond, envs, facts, negated_on)
 
     def match_all(self, conds: Iterable[Any], envs: list[Env], facts: FactBase,
                   negated_on: FactBase | None = None) -> list[Env]:
@@ -194,15 +184,42 @@ class ConditionEvaluator:
         return None
 
 
+class _Matcher(ConditionVisitor[list[Env]]):
+    """ConditionEvaluator.match, one method per kind of condition (args: envs, facts,
+    negated_on)."""
+
+    def __init__(self, evaluator: ConditionEvaluator) -> None:
+        self.ev = evaluator
+
+    def pattern(self, cond: PatternCondition, *args: Any) -> list[Env]:
+        envs, facts, _negated_on = args
+        out = []
+        for env in envs:
+            for fact, fields in facts.of_type(cond.fact):
+                new = self.ev._bind(cond, fields, env)
+                if new is not None:
+                    out.append(env.extend(new, fact.id))
+        return out
+
+    def not_(self, cond: NotCondition, *args: Any) -> list[Env]:
+        envs, facts, negated_on = args
+        judged = negated_on or facts
+        return [env for env in envs if not self.ev.match_all(cond.not_, [env], judged)]
+
+    def any_(self, cond: AnyCondition, *args: Any) -> list[Env]:
+        envs, facts, negated_on = args
+        out: list[Env] = []
+        for alt in cond.any:
+            out.extend(e for e in self.ev.match(alt, envs, facts, negated_on) if e not in out)
+        return out
+
+    def all_(self, cond: AllCondition, *args: Any) -> list[Env]:
+        envs, facts, negated_on = args
+        return self.ev.match_all(cond.all, envs, facts, negated_on)
+
+
 def iter_conditions(conds: Iterable[Any], path: str = "when"
                     ) -> Iterator[tuple[str, Any]]:
     """Every condition with its path (`when[2].any[1]`), outer before inner."""
-    for i, cond in enumerate(conds):
-        here = f"{path}[{i}]"
-        yield here, cond
-        if isinstance(cond, NotCondition):
-            yield from iter_conditions(cond.not_, f"{here}.not")
-        elif isinstance(cond, AnyCondition):
-            yield from iter_conditions(cond.any, f"{here}.any")
-        elif isinstance(cond, AllCondition):
-            yield from iter_conditions(cond.all, f"{here}.all")
+    for site in walk(list(conds), (path,)):
+        yield site.path, site.cond

@@ -18,19 +18,17 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel
 
-from pumpdx.kb.lint import calculation_info
+from pumpdx.kb import calculations
 from pumpdx.kb.loader import KnowledgeBase, LoadedRule
 from pumpdx.kb.review_order import algorithm_order
-from pumpdx.kb.schema import (
+from pumpdx.kb.rulelang import (
     AllCondition,
     AnyCondition,
-    ComputeAction,
-    ConcludeAction,
-    DeclareAction,
-    HandoverAction,
     NotCondition,
     PatternCondition,
+    is_variable,
 )
+from pumpdx.kb.schema import ComputeAction, ConcludeAction, DeclareAction, HandoverAction
 
 from .assessment import Assessment
 from .conditions import ConditionEvaluator, Env, FactBase
@@ -130,7 +128,6 @@ class Explainer:
             for action in lr.rule.then:
                 if isinstance(action, ConcludeAction):
                     self.concluders.setdefault(action.conclude, []).append(lr)
-        self._calc_produces: dict[str, frozenset[str] | None] = {}
 
     # -- which concepts an assessment could have reached -------------------------
     def entered_algorithms(self, assessment: Assessment) -> list[str]:
@@ -338,13 +335,10 @@ class Explainer:
         if isinstance(action, HandoverAction) and fact_type == "handover":
             return {"algorithm": action.handover}
         if isinstance(action, DeclareAction) and action.declare.fact == fact_type:
-            return {k: v for k, v in action.declare.with_.items()
-                    if not (isinstance(v, str) and v.startswith("$"))}
+            return {k: v for k, v in action.declare.with_.items() if not is_variable(v)}
         if isinstance(action, ComputeAction):
-            if action.compute not in self._calc_produces:
-                self._calc_produces[action.compute] = calculation_info(action.compute).produces
-            produced = self._calc_produces[action.compute]
-            if produced is None or fact_type in produced:
+            calc = calculations.CALCULATIONS.get(action.compute)
+            if calc is None or fact_type in calc.declares:
                 return {}
         return None
 

@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
+from pumpdx.kb import calculations
 from pumpdx.kb.facts import Case
-from pumpdx.kb.lint import calculation_info
 from pumpdx.kb.loader import KnowledgeBase, LoadedRule
 from pumpdx.kb.schema import AllCondition, AnyCondition, ComputeAction, NotCondition
 
@@ -166,8 +166,8 @@ def _uses(lr: LoadedRule, params: set[str]) -> bool:
         return True
     for action in lr.rule.then:
         if isinstance(action, ComputeAction):
-            reads = calculation_info(action.compute).reads
-            if reads is None or reads & params:
+            calc = calculations.CALCULATIONS.get(action.compute)
+            if calc is None or set(calc.params) & params:
                 return True
     return False
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pumpdx.kb import calculations
 from pumpdx.kb.facts.registry import FactType
+from pumpdx.kb.rulelang import variable_name
 from pumpdx.kb.schema import ComputeAction, ConcludeAction, DeclareAction, HandoverAction
 
 from .compat import experta
@@ -21,6 +22,11 @@ class RunawayError(RuntimeError):
     """The engine stopped a case: the rules kept firing past MAX_FIRINGS (a rule loop in
     the knowledge base), or the case went over its CPU or memory budget (a rule that
     joins too many facts; see pumpdx.engine.budget). str() is one line."""
+
+
+class UnknownFieldError(ValueError):
+    """A fact was declared with a field its fact type does not have (a vocabulary that
+    disagrees with the case model or a calculation). str() is one line."""
 
 
 def _content_key(type_name: str, fields: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -156,7 +162,14 @@ class TracingEngine(experta.KnowledgeEngine):  # type: ignore[misc,name-defined]
 
     # -- declaring ------------------------------------------------------
     def _complete(self, type_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Every field of the fact type (None: missing); a field the type does not
+        declare is an error, never dropped."""
         spec = self.fact_types[type_name]
+        unknown = [name for name in fields if name not in spec.fields]
+        if unknown:
+            raise UnknownFieldError(
+                f"a '{type_name}' fact has no field {', '.join(map(repr, sorted(unknown)))}; "
+                f"its fields are {', '.join(spec.fields)} (kb/facts/registry.py)")
         return {name: fields.get(name) for name in spec.fields}
 
     def _add(self, type_name: str, fields: Mapping[str, Any], firing: int | None) -> int:
@@ -187,7 +200,7 @@ class TracingEngine(experta.KnowledgeEngine):  # type: ignore[misc,name-defined]
             elif isinstance(action, HandoverAction):
                 self._add("handover", {"algorithm": action.handover}, seq)
             elif isinstance(action, DeclareAction):
-                fields = {k: bindings[v[1:]] if isinstance(v, str) and v.startswith("$") else v
+                fields = {k: v if (var := variable_name(v)) is None else bindings[var]
                           for k, v in action.declare.with_.items()}
                 self._add(action.declare.fact, fields, seq)
             elif isinstance(action, ComputeAction):

@@ -9,11 +9,10 @@ binds every argument a calculation needs.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, overload
+from typing import Any
 
 from .quantity import Number, exact, to_float
 
@@ -22,39 +21,95 @@ Params = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Derived:
+    """One fact a calculation declares (its type must be one the calculation declares)."""
+
     fact: str
     fields: dict[str, Any]
 
 
 Calculation = Callable[..., list[Derived]]
-CALCULATIONS: dict[str, Calculation] = {}
-# The kb/parameters.yaml entries each calculation reads (`@calculation(params=(...))`);
-# `pumpdx kb lint` uses them to find parameters that nothing uses.
-CALCULATION_PARAMS: dict[str, tuple[str, ...]] = {}
 
 
-@overload
-def calculation(func: Calculation, /) -> Calculation: ...
-@overload
-def calculation(*, params: tuple[str, ...]) -> Callable[[Calculation], Calculation]: ...
+@dataclass(frozen=True)
+class CalculationSpec:
+    """A calculation and what it reads and declares, as written at its definition.
+
+    `arguments` are the variables a calling rule must bind (the function's parameters
+    other than `params`); `params` the kb/parameters.yaml entries it reads; `declares`
+    the fact types of the facts it returns. The engine holds a calculation to them: it
+    receives only the parameters it declares, and a fact of a type it does not declare
+    is an error (CalculationError).
+    """
+
+    name: str
+    function: Calculation
+    arguments: tuple[str, ...]
+    params: tuple[str, ...]
+    declares: tuple[str, ...]
+    wants_params: bool
+
+    @property
+    def file(self) -> str:
+        return self.function.__code__.co_filename
+
+    @property
+    def line(self) -> int:
+        return self.function.__code__.co_firstlineno
 
 
-def calculation(func: Calculation | None = None, /, *, params: tuple[str, ...] = ()
-                ) -> Calculation | Callable[[Calculation], Calculation]:
-    """Register a calculation; `params` names the parameters it reads."""
+class CalculationError(RuntimeError):
+    """A calculation broke what it declares (a parameter or fact type it did not name)."""
+
+
+CALCULATIONS: dict[str, CalculationSpec] = {}
+
+
+def calculation(*, declares: tuple[str, ...], params: tuple[str, ...] = ()
+                ) -> Callable[[Calculation], Calculation]:
+    """Register a calculation: `declares` names the fact types it returns, `params` the
+    parameters it reads."""
 
     def register(f: Calculation) -> Calculation:
-        CALCULATIONS[f.__name__] = f
-        CALCULATION_PARAMS[f.__name__] = tuple(params)
+        CALCULATIONS[f.__name__] = spec_of(f, declares=declares, params=params)
         return f
 
-    return register if func is None else register(func)
+    return register
+
+
+def spec_of(f: Calculation, *, declares: tuple[str, ...], params: tuple[str, ...] = ()
+            ) -> CalculationSpec:
+    """The CalculationSpec of a function (its arguments read from its code object)."""
+    code = f.__code__
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return CalculationSpec(f.__name__, f, tuple(n for n in names if n != "params"),
+                           tuple(params), tuple(declares), "params" in names)
 
 
 def required_arguments(name: str) -> list[str]:
     """Variables a rule must bind to call calculation `name`."""
-    sig = inspect.signature(CALCULATIONS[name])
-    return [p for p in sig.parameters if p != "params"]
+    return list(CALCULATIONS[name].arguments)
+
+
+class _DeclaredParams(Mapping[str, Any]):
+    """The parameters a calculation declares; reading another one is an error."""
+
+    def __init__(self, name: str, params: Params, declared: tuple[str, ...]) -> None:
+        self._name = name
+        self._values = {p: params[p] for p in declared if p in params}
+        self._declared = declared
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._declared:
+            raise CalculationError(
+                f"calculation '{self._name}' reads parameter '{key}' but does not declare "
+                f"it: write @calculation(params=(..., {key!r}))")
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 # Every volume below is decimal arithmetic on the entered values (kb/quantity.py): 8.3 mL
@@ -67,7 +122,7 @@ def _expected(refill_ml: Number, days: Number, daily_ml: Number, source: str
     return [Derived("expected_volume", {"volume_ml": to_float(expected), "source": source})]
 
 
-@calculation
+@calculation(declares=("expected_volume",))
 def expected_reservoir_volume(refill_ml: float, days: float, daily_ml: float) -> list[Derived]:
     """Expected volume now = refill volume - days since refill x daily volume (review 5.1).
 
@@ -77,7 +132,7 @@ def expected_reservoir_volume(refill_ml: float, days: float, daily_ml: float) ->
     return _expected(refill_ml, days, daily_ml, "calculated")
 
 
-@calculation
+@calculation(declares=("expected_volume",))
 def expected_volume_from_daily_dose(refill_ml: float, days: float, daily_dose_mg: float,
                                     concentration_mg_per_ml: float) -> list[Derived]:
     """As expected_reservoir_volume, with the daily volume = daily dose / concentration.
@@ -90,7 +145,7 @@ def expected_volume_from_daily_dose(refill_ml: float, days: float, daily_dose_mg
     return _expected(refill_ml, days, daily_ml, "dose_and_concentration")
 
 
-@calculation
+@calculation(declares=("expected_volume",))
 def expected_volume_from_daily_dose_mcg(refill_ml: float, days: float, daily_dose_mcg: float,
                                         concentration_mg_per_ml: float) -> list[Derived]:
     """expected_volume_from_daily_dose with the daily dose in mcg/day (1 mg = 1000 mcg)."""
@@ -135,7 +190,7 @@ def _discrepancy(difference: Decimal, threshold: Decimal, basis: str,
     })
 
 
-@calculation(params=("consequential_discrepancy_ml",))
+@calculation(declares=("volume_discrepancy",), params=("consequential_discrepancy_ml",))
 def reservoir_discrepancy(expected_ml: float, measured_ml: float, capacity_ml: float,
                           params: Params) -> list[Derived]:
     """Measured minus expected volume, classed against the review's thresholds (5.1)."""
@@ -144,7 +199,7 @@ def reservoir_discrepancy(expected_ml: float, measured_ml: float, capacity_ml: f
     return [_discrepancy(difference, threshold, basis, exact(measured_ml) > exact(capacity_ml))]
 
 
-@calculation(params=("consequential_discrepancy_ml",))
+@calculation(declares=("volume_discrepancy",), params=("consequential_discrepancy_ml",))
 def reservoir_discrepancy_any_size(expected_ml: float, measured_ml: float, params: Params
                                    ) -> list[Derived]:
     """The discrepancy class when the reservoir size is unknown, if it does not depend on it.
@@ -165,7 +220,7 @@ def reservoir_discrepancy_any_size(expected_ml: float, measured_ml: float, param
     return []
 
 
-@calculation
+@calculation(declares=("aspirate_capacity",))
 def aspirate_capacity_check(measured_ml: float, capacity_ml: float) -> list[Derived]:
     """Is more fluid aspirated than the reservoir can hold? (review 3.1: 30 mL from 18 mL)."""
     excess = max(Decimal(0), exact(measured_ml) - exact(capacity_ml))
@@ -173,7 +228,7 @@ def aspirate_capacity_check(measured_ml: float, capacity_ml: float) -> list[Deri
                                           "excess_ml": to_float(excess)})]
 
 
-@calculation
+@calculation(declares=("alarm_threshold_check",))
 def alarm_threshold_check(volume_ml: float, threshold_ml: float) -> list[Derived]:
     """Is the reservoir volume at or below the alarm threshold the clinician set (2.1)?"""
     return [Derived("alarm_threshold_check", {
@@ -181,7 +236,8 @@ def alarm_threshold_check(volume_ml: float, threshold_ml: float) -> list[Derived
         "threshold_ml": threshold_ml})]
 
 
-@calculation(params=("prometra_catheter_full_length_cm", "prometra_catheter_ml_per_cm"))
+@calculation(declares=("catheter_volume",),
+             params=("prometra_catheter_full_length_cm", "prometra_catheter_ml_per_cm"))
 def prometra_catheter_volume(trimmed_cm: float, params: Params) -> list[Derived]:
     """Prometra implanted catheter volume (clinician manual; beyond the review)."""
     full: float = params["prometra_catheter_full_length_cm"]
@@ -191,7 +247,7 @@ def prometra_catheter_volume(trimmed_cm: float, params: Params) -> list[Derived]
                                         "source": "prometra_manual_formula"})]
 
 
-@calculation
+@calculation(declares=("dead_space_dose",))
 def dead_space_dose(dead_space_ml: float, concentration: float, agent: str) -> list[Derived]:
     """Drug mass in the catheter dead space: the bolus a contrast injection could push (7.5)."""
     return [Derived("dead_space_dose", {"agent": agent, "dead_space_ml": dead_space_ml,
@@ -199,8 +255,15 @@ def dead_space_dose(dead_space_ml: float, concentration: float, agent: str) -> l
 
 
 def run(name: str, bindings: Mapping[str, Any], params: Params) -> list[Derived]:
-    func = CALCULATIONS[name]
-    kwargs = {k: bindings[k] for k in required_arguments(name)}
-    if "params" in inspect.signature(func).parameters:
-        kwargs["params"] = params
-    return func(**kwargs)
+    """Run calculation `name` on a rule's bindings, held to what it declares."""
+    spec = CALCULATIONS[name]
+    kwargs: dict[str, Any] = {k: bindings[k] for k in spec.arguments}
+    if spec.wants_params:
+        kwargs["params"] = _DeclaredParams(name, params, spec.params)
+    out = spec.function(**kwargs)
+    for derived in out:
+        if derived.fact not in spec.declares:
+            raise CalculationError(
+                f"calculation '{name}' returned a '{derived.fact}' fact but declares only "
+                + ", ".join(spec.declares))
+    return out

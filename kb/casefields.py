@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 
 from .facts import Case
 from .loader import KnowledgeBase
-from .schema import AllCondition, AnyCondition, NotCondition, PatternCondition
+from .rulelang import PatternCondition, patterns
 
 UNITS = {
     "_ml": "mL", "_mg_per_ml": "mg/mL", "_mcg_per_ml": "mcg/mL", "_mg_per_day": "mg/day",
@@ -140,15 +140,7 @@ def case_fields(model: type[BaseModel] = Case, prefix: str = "") -> list[CaseFie
 
 
 def _patterns(conds: list[Any]) -> typing.Iterator[PatternCondition]:
-    for cond in conds:
-        if isinstance(cond, PatternCondition):
-            yield cond
-        elif isinstance(cond, NotCondition):
-            yield from _patterns(cond.not_)
-        elif isinstance(cond, AnyCondition):
-            yield from _patterns(cond.any)
-        elif isinstance(cond, AllCondition):
-            yield from _patterns(cond.all)
+    return (site.pattern for site in patterns(conds))
 
 
 def field_sections(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:

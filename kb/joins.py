@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from .facts import Case
 from .facts.registry import FactType
 from .loader import KnowledgeBase
-from .schema import AllCondition, AnyCondition, FieldTest, NotCondition, PatternCondition
+from .rulelang import PatternCondition, children, pins, variable_name
 
 #: Most combinations a rule may make the engine try for one case.
 JOIN_LIMIT = 10_000
@@ -74,13 +74,13 @@ def _alternatives(conds: list[Any]) -> Iterator[list[PatternCondition]]:
     """The patterns of each alternative of a conjunction (`any` expanded)."""
     options: list[list[list[PatternCondition]]] = []
     for cond in conds:
-        if isinstance(cond, PatternCondition):
+        group = children(cond)
+        if group is None:
             options.append([[cond]])
-        elif isinstance(cond, NotCondition | AllCondition):
-            inner = cond.not_ if isinstance(cond, NotCondition) else cond.all
-            options.append(list(_limited(_alternatives(inner))))
-        elif isinstance(cond, AnyCondition):
-            options.append([alt for c in cond.any for alt in _limited(_alternatives([c]))])
+        elif group[0] == "any":
+            options.append([alt for c in group[1] for alt in _limited(_alternatives([c]))])
+        else:  # not, all
+            options.append(list(_limited(_alternatives(group[1]))))
     combos: list[list[PatternCondition]] = [[]]
     for choice in options:
         combos = [done + more for done in combos for more in choice][:MAX_ALTERNATIVES]
@@ -96,13 +96,6 @@ def _limited(alternatives: Iterator[list[PatternCondition]]) -> list[list[Patter
     return out
 
 
-def _pins(value: Any) -> bool:
-    """A field value that lets only chosen values through (a constant, eq or in)."""
-    if isinstance(value, FieldTest):
-        return value.eq is not None or value.in_ is not None
-    return not (isinstance(value, str) and value.startswith("$"))
-
-
 def join_estimate(patterns: list[PatternCondition], bounds: dict[str, int]) -> int:
     """Combinations the engine may try for one alternative (see the module docstring)."""
     groups: list[tuple[set[tuple[str, str, str]], bool, int]] = []  # joins, pinned, bound
@@ -110,9 +103,9 @@ def join_estimate(patterns: list[PatternCondition], bounds: dict[str, int]) -> i
         bound = bounds.get(p.fact, 1)
         if bound <= 1:
             continue
-        joins = {(p.fact, name, value) for name, value in p.where.items()
-                 if isinstance(value, str) and value.startswith("$")}
-        pinned = any(_pins(v) for v in p.where.values())
+        joins = {(p.fact, name, var) for name, value in p.where.items()
+                 if (var := variable_name(value)) is not None}
+        pinned = any(pins(v) for v in p.where.values())
         merged = [g for g in groups if g[0] & joins]
         for g in merged:
             groups.remove(g)

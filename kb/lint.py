@@ -28,40 +28,38 @@ Each check is a small function returning KBIssues with file:line and rule id.
 
 from __future__ import annotations
 
-import ast
-import inspect
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from . import calculations
+from .calculations import CalculationSpec
 from .facts import registry
-from .fieldtest import (
-    COMPARISONS,
-    field_predicate,
-    says_what_missing_means,
-    uses_negative_test,
-)
 from .issues import KBIssue, display_path
 from .joins import JOIN_LIMIT, instance_bounds, worst_join
 from .loader import KnowledgeBase, LoadedRule
+from .rulelang import (
+    FieldTest,
+    PatternCondition,
+    children,
+    declarable_fact_types,
+    only_missing_passes,
+    params_used,
+    patterns,
+    says_what_missing_means,
+    uses_negative_test,
+    value_passes,
+    variable_name,
+)
 from .schema import (
-    AllCondition,
-    AnyCondition,
     ComputeAction,
     ConcludeAction,
     DeclareAction,
-    FieldTest,
     HandoverAction,
-    NotCondition,
-    ParamRef,
-    PatternCondition,
 )
 from .thresholds import check_thresholds
 from .yamlfile import YamlDocument, read_yaml
@@ -101,80 +99,10 @@ class LintContext:
     def rule_issue(self, lr: LoadedRule, loc: Loc, message: str, check: str) -> KBIssue:
         return KBIssue(lr.file, self.rule_line(lr, loc), lr.rule.id, message, check)
 
-    @cached_property
-    def calc_info(self) -> dict[str, CalculationInfo]:
-        return {name: calculation_info(name) for name in sorted(calculations.CALCULATIONS)}
-
-
-# -- what calculations read and produce (from their source) ---------------------
-@dataclass(frozen=True)
-class CalculationInfo:
-    """What a calculation's source shows: parameters read, fact types produced.
-
-    None means "cannot tell" (a computed key or fact name); checks then assume the worst
-    case that gives no false warning.
-    """
-
-    name: str
-    file: str
-    line: int
-    reads: frozenset[str] | None
-    produces: frozenset[str] | None
-
-
-def _module_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
-    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-
-
-def calculation_info(name: str) -> CalculationInfo:
-    func = calculations.CALCULATIONS[name]
-    module = inspect.getmodule(func)
-    try:
-        file = inspect.getsourcefile(func) or "?"
-        line = inspect.getsourcelines(func)[1]
-        tree = ast.parse(inspect.getsource(module)) if module is not None else None
-    except (OSError, TypeError):
-        return CalculationInfo(name, "?", 1, None, None)
-    functions = _module_functions(tree) if tree is not None else {}
-    reads: set[str] | None = set()
-    produces: set[str] | None = set()
-    seen: set[str] = set()
-    todo = [func.__name__]
-    while todo:
-        fname = todo.pop()
-        if fname in seen or fname not in functions:
-            continue
-        seen.add(fname)
-        for node in ast.walk(functions[fname]):
-            if isinstance(node, ast.Subscript) and _is_name(node.value, "params"):
-                key = node.slice
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    if reads is not None:
-                        reads.add(key.value)
-                else:
-                    reads = None
-            elif isinstance(node, ast.Call):
-                callee = node.func
-                if (isinstance(callee, ast.Attribute) and _is_name(callee.value, "params")
-                        and callee.attr == "get"):
-                    first = node.args[0] if node.args else None
-                    if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                        if reads is not None:
-                            reads.add(first.value)
-                    else:
-                        reads = None
-                elif _is_name(callee, "Derived"):
-                    first = node.args[0] if node.args else None
-                    if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                        if produces is not None:
-                            produces.add(first.value)
-                    else:
-                        produces = None
-                elif isinstance(callee, ast.Name) and callee.id in functions:
-                    todo.append(callee.id)
-    return CalculationInfo(name, file, line,
-                           frozenset(reads) if reads is not None else None,
-                           frozenset(produces) if produces is not None else None)
+    @property
+    def calc_info(self) -> dict[str, CalculationSpec]:
+        """What each calculation reads and declares (declared with it)."""
+        return dict(sorted(calculations.CALCULATIONS.items()))
 
 
 def key_line(doc: YamlDocument, loc: Loc) -> int:
@@ -193,23 +121,11 @@ def key_line(doc: YamlDocument, loc: Loc) -> int:
     return doc.line_of(loc)
 
 
-def _is_name(node: ast.AST, name: str) -> bool:
-    return isinstance(node, ast.Name) and node.id == name
-
-
 # -- walking rules -------------------------------------------------------------
 def iter_patterns(conds: list[Any], loc: Loc) -> Iterator[tuple[PatternCondition, Loc]]:
     """Every fact pattern inside conditions (also inside not / any / all)."""
-    for i, cond in enumerate(conds):
-        here = (*loc, i)
-        if isinstance(cond, PatternCondition):
-            yield cond, here
-        elif isinstance(cond, NotCondition):
-            yield from iter_patterns(cond.not_, (*here, "not"))
-        elif isinstance(cond, AnyCondition):
-            yield from iter_patterns(cond.any, (*here, "any"))
-        elif isinstance(cond, AllCondition):
-            yield from iter_patterns(cond.all, (*here, "all"))
+    for site in patterns(conds, loc):
+        yield site.pattern, site.loc
 
 
 def _actions(lr: LoadedRule) -> Iterator[tuple[int, Any]]:
@@ -256,7 +172,7 @@ def _input_producers(kb: KnowledgeBase) -> dict[str, list[Producer]]:
 
 
 def _rule_producers(kb: KnowledgeBase, lr: LoadedRule,
-                    calc_info: Mapping[str, CalculationInfo]) -> Iterator[tuple[str, Producer]]:
+                    calc_info: Mapping[str, CalculationSpec]) -> Iterator[tuple[str, Producer]]:
     who = f"rule {lr.rule.id}"
     for _i, action in _actions(lr):
         if isinstance(action, ConcludeAction):
@@ -270,22 +186,19 @@ def _rule_producers(kb: KnowledgeBase, lr: LoadedRule,
             ft = kb.fact_types.get(action.declare.fact)
             fields: dict[str, Values] = {n: frozenset([None]) for n in (ft.fields if ft else ())}
             for fname, value in action.declare.with_.items():
-                variable = isinstance(value, str) and value.startswith("$")
+                variable = variable_name(value) is not None
                 fields[fname] = PRESENT if variable else frozenset([value])
             yield action.declare.fact, (who, fields)
         elif isinstance(action, ComputeAction):
-            info = calc_info.get(action.compute)
-            produced = info.produces if info is not None else None
-            if produced is None:
-                produced = frozenset(n for n, t in kb.fact_types.items()
-                                     if t.origin == "derived"
-                                     and n not in ("conclusion", "handover"))
+            spec = calc_info.get(action.compute)
+            produced = spec.declares if spec is not None else declarable_fact_types(
+                kb.fact_types)
             for fact in sorted(produced):
                 yield fact, (f"{who} (compute {action.compute})", {})
 
 
 def _producers(kb: KnowledgeBase, rules: list[LoadedRule],
-               calc_info: Mapping[str, CalculationInfo]) -> dict[str, list[Producer]]:
+               calc_info: Mapping[str, CalculationSpec]) -> dict[str, list[Producer]]:
     out = _input_producers(kb)
     for lr in rules:
         for fact, producer in _rule_producers(kb, lr, calc_info):
@@ -293,28 +206,14 @@ def _producers(kb: KnowledgeBase, rules: list[LoadedRule],
     return out
 
 
-def _test_passes(test: FieldTest, value: Any, params: Mapping[str, Any]) -> bool:
-    """The compiler's field-test semantics (pumpdx.kb.fieldtest), on one possible value."""
-    return field_predicate(test, params, lenient=True)(value)
-
-
 def value_can_pass(spec: Any, values: Values, params: Mapping[str, Any]) -> bool:
-    """Can some possible value of a field pass the field's test in a pattern?"""
+    """Can some possible value of a field pass the field's `where:` value in a pattern?
+    (The rule language's semantics, pumpdx.kb.rulelang, leniently on operands.)"""
     if values is ANY:
         return True
-    variable = isinstance(spec, str) and spec.startswith("$")
     if isinstance(values, _Present):
-        return not (isinstance(spec, FieldTest) and spec.present is False)
-    for value in values:
-        if variable:
-            ok = value is not None
-        elif isinstance(spec, FieldTest):
-            ok = _test_passes(spec, value, params)
-        else:
-            ok = value == spec and isinstance(value, bool) == isinstance(spec, bool)
-        if ok:
-            return True
-    return False
+        return not (isinstance(spec, FieldTest) and only_missing_passes(spec))
+    return any(value_passes(spec, v, params, lenient=True) for v in values)
 
 
 def pattern_sources(cond: PatternCondition, producers: Mapping[str, list[Producer]],
@@ -329,11 +228,11 @@ def condition_can_hold(cond: Any, producers: Mapping[str, list[Producer]],
                        params: Mapping[str, Any]) -> bool:
     if isinstance(cond, PatternCondition):
         return bool(pattern_sources(cond, producers, params))
-    if isinstance(cond, AnyCondition):
-        return any(condition_can_hold(c, producers, params) for c in cond.any)
-    if isinstance(cond, AllCondition):
-        return all(condition_can_hold(c, producers, params) for c in cond.all)
-    return True  # a `not` can always hold
+    group = children(cond)
+    if group is None or group[0] == "not":
+        return True  # a `not` can always hold
+    held = (condition_can_hold(c, producers, params) for c in group[1])
+    return any(held) if group[0] == "any" else all(held)
 
 
 def rules_that_can_fire(ctx: LintContext) -> set[str]:
@@ -375,7 +274,8 @@ def check_never_fires(ctx: LintContext) -> list[KBIssue]:
 def _why_not(i: int, cond: Any, every: Mapping[str, list[Producer]],
              params: Mapping[str, Any]) -> str:
     if not isinstance(cond, PatternCondition):
-        return f"condition {i + 1} ({'any' if isinstance(cond, AnyCondition) else 'all'}) " \
+        group = children(cond)
+        return f"condition {i + 1} ({group[0] if group else 'all'}) " \
                "needs facts that no input, rule or calculation can produce"
     what = f"a '{cond.fact}' fact" + (
         f" with {_flow(cond.model_dump(mode='json', by_alias=True, exclude_none=True)['where'])}"
@@ -397,16 +297,9 @@ def check_unused_concepts(ctx: LintContext) -> list[KBIssue]:
 
 
 def _registry_location(ctx: LintContext, fact: str) -> tuple[str, int]:
-    path = Path(inspect.getsourcefile(registry) or "registry.py")
-    line = 1
-    try:
-        for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if f'FactType("{fact}"' in text:
-                line = n
-                break
-    except OSError:
-        pass
-    return display_path(path, ctx.kb.root), line
+    """Where the fact vocabulary is declared (kb/facts/registry.py, build_fact_types)."""
+    code = registry.build_fact_types.__code__
+    return display_path(Path(code.co_filename), ctx.kb.root), code.co_firstlineno
 
 
 def check_unread_facts(ctx: LintContext) -> list[KBIssue]:
@@ -490,10 +383,10 @@ def check_unused_parameters(ctx: LintContext) -> list[KBIssue]:
         for cond, _loc in iter_patterns(list(lr.rule.when), ("when",)):
             for spec in cond.where.values():
                 if isinstance(spec, FieldTest):
-                    used.update(v.param for op in COMPARISONS
-                                if isinstance(v := getattr(spec, op), ParamRef))
+                    used.update(params_used(spec))
     for name in _computed(kb):
-        used.update(calculations.CALCULATION_PARAMS.get(name, ()))
+        calc = calculations.CALCULATIONS.get(name)
+        used.update(calc.params if calc is not None else ())
     shown = display_path(kb.root / "parameters.yaml", kb.root)
     doc = ctx.doc(shown)
     return [KBIssue(shown, key_line(doc, ("parameters", pid)) if doc else 1, pid,
@@ -503,18 +396,14 @@ def check_unused_parameters(ctx: LintContext) -> list[KBIssue]:
 
 
 def check_calculations(ctx: LintContext) -> list[KBIssue]:
+    """A rule computes a calculation that needs parameters the KB does not have.
+
+    (What a calculation reads is declared with it, and the engine holds it to that: it
+    receives only the parameters it declares; see kb/calculations.py.)"""
     issues = []
-    for name, info in ctx.calc_info.items():
-        declared = set(calculations.CALCULATION_PARAMS.get(name, ()))
-        undeclared = sorted((info.reads or frozenset()) - declared)
-        if undeclared:
-            issues.append(KBIssue(
-                display_path(Path(info.file), ctx.kb.root), info.line, "",
-                f"calculation '{name}' reads parameter(s) {', '.join(undeclared)} but does not "
-                f"declare them: write @calculation(params=({', '.join(map(repr, undeclared))},))",
-                "calculation"))
     for name, uses in _computed(ctx.kb).items():
-        missing = [p for p in calculations.CALCULATION_PARAMS.get(name, ())
+        calc = calculations.CALCULATIONS.get(name)
+        missing = [p for p in (calc.params if calc is not None else ())
                    if p not in ctx.kb.parameters]
         for lr, i in uses:
             if missing:
@@ -575,21 +464,13 @@ def iter_polar_patterns(conds: list[Any], loc: Loc, negated: bool = False
                         ) -> Iterator[tuple[PatternCondition, Loc, bool]]:
     """Every fact pattern with its location and whether it sits under an odd number of
     `not:` (a negated pattern: the rule needs it NOT to match)."""
-    for i, cond in enumerate(conds):
-        here = (*loc, i)
-        if isinstance(cond, PatternCondition):
-            yield cond, here, negated
-        elif isinstance(cond, NotCondition):
-            yield from iter_polar_patterns(cond.not_, (*here, "not"), not negated)
-        elif isinstance(cond, AnyCondition):
-            yield from iter_polar_patterns(cond.any, (*here, "any"), negated)
-        elif isinstance(cond, AllCondition):
-            yield from iter_polar_patterns(cond.all, (*here, "all"), negated)
+    for site in patterns(conds, loc):
+        yield site.pattern, site.loc, site.negated != negated
 
 
 def absent_finding_problem(spec: Any, negated: bool) -> str | None:
     """Why a test on a field that can be missing is ambiguous about a missing finding."""
-    if isinstance(spec, str) and spec.startswith("$"):
+    if variable_name(spec) is not None:
         return None  # a variable binds a present value only
     if isinstance(spec, FieldTest):
         if says_what_missing_means(spec):

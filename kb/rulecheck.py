@@ -9,20 +9,27 @@ from typing import TYPE_CHECKING, Any
 from . import calculations
 from .facts.registry import FactType, FieldSpec
 from .issues import KBIssue
-from .schema import (
+from .rulelang import (
     AllCondition,
     AnyCondition,
+    ConditionVisitor,
+    FieldTest,
+    NotCondition,
+    ParamRef,
+    PatternCondition,
+    declarable_fact_types,
+    is_variable,
+    variable_name,
+    where_kind,
+)
+from .schema import (
     Citation,
     ComputeAction,
     Concept,
     ConcludeAction,
     DeclareAction,
-    FieldTest,
     HandoverAction,
-    NotCondition,
     Parameter,
-    ParamRef,
-    PatternCondition,
     SourceInfo,
 )
 from .suggest import did_you_mean
@@ -32,18 +39,15 @@ if TYPE_CHECKING:
     from .loader import LoadedRule
 
 Loc = tuple[str | int, ...]
-COMPARISONS = ("lt", "le", "gt", "ge")
-
-
-def is_variable(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("$")
 
 
 def _allowed(names: Any) -> str:
     return ", ".join(sorted(names))
 
 
-class _RuleChecker:
+class _RuleChecker(ConditionVisitor[set[str]]):
+    """Checks one rule; visiting a condition returns the variables bound after it."""
+
     def __init__(self, lr: LoadedRule, doc: YamlDocument | None,
                  fact_types: dict[str, FactType], concepts: dict[str, Concept],
                  parameters: dict[str, Parameter], algorithms: tuple[str, ...]) -> None:
@@ -68,31 +72,33 @@ class _RuleChecker:
     # -- conditions -----------------------------------------------------
     def conditions(self, conds: list[Any], loc: Loc, bound: set[str]) -> set[str]:
         for i, cond in enumerate(conds):
-            bound = self.condition(cond, (*loc, i), bound)
+            bound = self.visit(cond, (*loc, i), bound)
         return bound
 
-    def condition(self, cond: Any, loc: Loc, bound: set[str]) -> set[str]:
-        if isinstance(cond, PatternCondition):
-            return bound | self.pattern(cond, loc, bound)
-        if isinstance(cond, NotCondition):
-            self.conditions(cond.not_, (*loc, "not"), set(bound))
-            return bound
-        if isinstance(cond, AnyCondition):
-            alternatives = [self.condition(alt, (*loc, "any", j), set(bound))
-                            for j, alt in enumerate(cond.any)]
-            return set.intersection(*alternatives) if alternatives else bound
-        if isinstance(cond, AllCondition):
-            return self.conditions(cond.all, (*loc, "all"), set(bound))
-        return bound
+    def not_(self, cond: NotCondition, *args: Any) -> set[str]:
+        loc, bound = args
+        self.conditions(cond.not_, (*loc, "not"), set(bound))
+        return set(bound)
 
-    def pattern(self, cond: PatternCondition, loc: Loc, bound: set[str]) -> set[str]:
+    def any_(self, cond: AnyCondition, *args: Any) -> set[str]:
+        loc, bound = args
+        alternatives = [self.visit(alt, (*loc, "any", j), set(bound))
+                        for j, alt in enumerate(cond.any)]
+        return set.intersection(*alternatives) if alternatives else set(bound)
+
+    def all_(self, cond: AllCondition, *args: Any) -> set[str]:
+        loc, bound = args
+        return self.conditions(cond.all, (*loc, "all"), set(bound))
+
+    def pattern(self, cond: PatternCondition, *args: Any) -> set[str]:
+        loc, bound = args
         ft = self.fact_types.get(cond.fact)
         if ft is None:
             self.add((*loc, "fact"), f"unknown fact type '{cond.fact}'"
                      f"{did_you_mean(cond.fact, self.fact_types)}; allowed: "
                      + _allowed(self.fact_types))
-            return set()
-        new: set[str] = set()
+            return set(bound)
+        new: set[str] = set(bound)
         for name, value in cond.where.items():
             floc = (*loc, "where", name)
             spec = ft.fields.get(name)
@@ -100,8 +106,9 @@ class _RuleChecker:
                 self.add(floc, f"unknown field '{name}' of '{cond.fact}'"
                          f"{did_you_mean(name, ft.fields)}; allowed: " + _allowed(ft.fields))
                 continue
-            if isinstance(value, str) and is_variable(value):
-                new.add(value[1:])
+            kind = where_kind(value)
+            if kind == "variable":
+                new.add(str(variable_name(value)))
             elif isinstance(value, FieldTest):
                 self.field_test(cond.fact, name, spec, value, floc)
             else:
@@ -142,13 +149,12 @@ class _RuleChecker:
 
     def field_test(self, fact: str, name: str, spec: FieldSpec, test: FieldTest,
                    loc: Loc) -> None:
-        for op in ("eq", "ne", *COMPARISONS):
-            value = getattr(test, op)
-            if value is not None:
-                self.operand(fact, name, spec, value, (*loc, op), op in COMPARISONS)
-        for op, values in (("in", test.in_), ("not_in", test.not_in)):
-            for v in values or []:
-                self.literal(fact, name, spec, v, (*loc, op))
+        for op, operand in test.operators():
+            if op.operand == "value":
+                self.operand(fact, name, spec, operand, (*loc, op.key), op.numeric)
+            elif op.operand == "values":
+                for v in operand:
+                    self.literal(fact, name, spec, v, (*loc, op.key))
 
     # -- actions --------------------------------------------------------
     def actions(self, bound: set[str]) -> None:
@@ -175,17 +181,23 @@ class _RuleChecker:
                      f"{did_you_mean(name, calculations.CALCULATIONS)}; allowed: "
                      + _allowed(calculations.CALCULATIONS))
             return
-        missing = [a for a in calculations.required_arguments(name) if a not in bound]
+        calc = calculations.CALCULATIONS[name]
+        missing = [a for a in calc.arguments if a not in bound]
         if missing:
             self.add((*loc, "compute"), f"calculation '{name}' needs the rule to bind "
                      + ", ".join("$" + m for m in missing))
+        declarable = declarable_fact_types(self.fact_types)
+        for fact in calc.declares:
+            if fact not in declarable:
+                self.add((*loc, "compute"), f"calculation '{name}' declares '{fact}' facts, "
+                         "which is not a fact type rules can declare; one of: "
+                         + ", ".join(declarable))
 
     def declare(self, action: DeclareAction, bound: set[str], loc: Loc) -> None:
         spec = action.declare
         ft = self.fact_types.get(spec.fact)
-        derived = sorted(n for n, t in self.fact_types.items()
-                         if t.origin == "derived" and n not in ("conclusion", "handover"))
-        if ft is None or ft.origin != "derived" or spec.fact in ("conclusion", "handover"):
+        derived = declarable_fact_types(self.fact_types)
+        if ft is None or spec.fact not in derived:
             self.add((*loc, "declare", "fact"), f"cannot declare '{spec.fact}'; rules declare "
                      "conclusions with `conclude`, handovers with `handover`, or one of: "
                      + ", ".join(derived))
@@ -196,8 +208,8 @@ class _RuleChecker:
             if fspec is None:
                 self.add(floc, f"unknown field '{name}' of '{spec.fact}'"
                          f"{did_you_mean(name, ft.fields)}; allowed: " + _allowed(ft.fields))
-            elif isinstance(value, str) and is_variable(value):
-                if value[1:] not in bound:
+            elif (var := variable_name(value)) is not None:
+                if var not in bound:
                     self.add(floc, f"variable {value} is not bound by the rule's conditions")
             else:
                 self.literal(spec.fact, name, fspec, value, floc)

@@ -9,15 +9,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
-SNAKE = r"^[a-z][a-z0-9_]*$"
-VARIABLE = r"^\$[a-z][a-z0-9_]*$"
+from .rulelang.tree import (
+    VARIABLE,
+    AllCondition,
+    AnyCondition,
+    Condition,
+    FieldTest,
+    FieldValue,
+    NotCondition,
+    Operand,
+    ParamRef,
+    PatternCondition,
+    Scalar,
+)
+from .strictmodel import SNAKE, Strict
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
+# The condition tree lives in the rule language (pumpdx.kb.rulelang); its names stay
+# importable from here, where the file formats that use it are.
+__all__ = [
+    "SNAKE", "VARIABLE", "AllCondition", "AnyCondition", "Condition", "FieldTest",
+    "FieldValue", "NotCondition", "Operand", "ParamRef", "PatternCondition", "Scalar",
+    "Strict",
+]
 
 QUOTE_WORDS = (4, 30)
 _ELLIPSES = ("...", "\u2026")
@@ -84,104 +99,6 @@ def quote_form_problem(quote: str) -> str | None:
     if not low <= words <= high:
         return f"a quote has {low}-{high} words; this one has {words}"
     return None
-
-
-class ParamRef(Strict):
-    """A number taken from kb/parameters.yaml."""
-
-    param: str = Field(pattern=SNAKE)
-
-
-Scalar = bool | int | float | str
-Operand = bool | int | float | str | ParamRef
-
-
-class FieldTest(Strict):
-    """Tests on one field; several keys in one test must all hold."""
-
-    eq: Operand | None = None
-    ne: Operand | None = None
-    lt: Operand | None = None
-    le: Operand | None = None
-    gt: Operand | None = None
-    ge: Operand | None = None
-    in_: list[Scalar] | None = Field(None, alias="in", min_length=1)
-    not_in: list[Scalar] | None = Field(None, min_length=1)
-    present: bool | None = None
-    if_missing: Literal["pass", "fail"] | None = Field(
-        None,
-        description="What the test does when the finding was not entered (unknown): "
-                    "'pass' (the rule acts on its absence; say why in the rule's notes) or "
-                    "'fail' (the finding must be entered). See pumpdx.kb.fieldtest.")
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> FieldTest:
-        if not self.model_fields_set - {"if_missing"}:
-            raise ValueError("empty test: use eq, ne, lt, le, gt, ge, in, not_in or present")
-        if self.if_missing is not None and self.present is not None:
-            raise ValueError("if_missing says what a missing finding does; present already "
-                             "says it: use one of them")
-        return self
-
-
-FieldValue = Scalar | FieldTest
-
-
-class PatternCondition(Strict):
-    """A fact of type `fact` whose fields pass `where` (a `$name` value binds or joins)."""
-
-    fact: str = Field(pattern=SNAKE)
-    where: dict[str, FieldValue] = Field(default_factory=dict)
-
-
-class NotCondition(Strict):
-    """No fact (or combination of facts) matches."""
-
-    not_: list[Condition] = Field(alias="not", min_length=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _wrap_single(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("not"), dict):
-            return {**data, "not": [data["not"]]}
-        return data
-
-
-class AnyCondition(Strict):
-    """At least one of the alternatives matches."""
-
-    any: list[Condition] = Field(min_length=2)
-
-
-class AllCondition(Strict):
-    """All of the conditions hold (a group inside `any`)."""
-
-    all: list[Condition] = Field(min_length=2)
-
-
-def _condition_tag(value: Any) -> str | None:
-    if isinstance(value, dict):
-        for key in ("fact", "not", "any", "all"):
-            if key in value:
-                return key
-        return None
-    for key, attr in (("fact", "fact"), ("not", "not_"), ("any", "any"), ("all", "all")):
-        if hasattr(value, attr):
-            return key
-    return None
-
-
-Condition = Annotated[
-    Annotated[PatternCondition, Tag("fact")]
-    | Annotated[NotCondition, Tag("not")]
-    | Annotated[AnyCondition, Tag("any")]
-    | Annotated[AllCondition, Tag("all")],
-    Discriminator(
-        _condition_tag,
-        custom_error_type="condition",
-        custom_error_message="a condition has one of the keys fact, not, any, all",
-    ),
-]
 
 
 class DeclareSpec(Strict):
@@ -436,11 +353,6 @@ class SourceInfo(Strict):
 
 class SourceFile(Strict):
     sources: dict[str, SourceInfo]
-
-
-NotCondition.model_rebuild()
-AnyCondition.model_rebuild()
-AllCondition.model_rebuild()
 
 
 class ViewSection(Strict):

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import schema
+from .rulelang import field_test_keys
 from .suggest import did_you_mean
 
 Loc = tuple[str | int, ...]
@@ -84,7 +85,7 @@ def friendly(err: Any, data: Any) -> str | None:
     if err["type"] == "extra_forbidden" and loc:
         key = str(loc[-1])
         if _in_field_test(loc):
-            allowed = keys_of(schema.FieldTest)
+            allowed = field_test_keys()
             return (f"unknown operator '{key}'{did_you_mean(key, allowed)}; allowed: "
                     + ", ".join(allowed))
         model = _model_for(_at(data, document_loc(loc[:-1])), key)

@@ -23,20 +23,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .schema import (
-    AllCondition,
-    AnyCondition,
-    ConcludeAction,
-    FieldTest,
-    NotCondition,
-    ParamRef,
-    PatternCondition,
-)
+from .rulelang import FieldTest, ParamRef, PatternCondition, patterns
+from .schema import ConcludeAction
 
 if TYPE_CHECKING:
     from .issues import KBIssue
     from .lint import LintContext
     from .loader import LoadedRule
+
+
+# An operator's side of its operand, as the check below reads it.
+_THRESHOLD_OP = {("below", False): "lt", ("below", True): "le", ("above", False): "gt",
+                 ("above", True): "ge", ("at", True): "eq", ("at", False): "eq"}
 
 
 @dataclass(frozen=True)
@@ -52,16 +50,9 @@ class Bound:
 
 def _positive_patterns(conds: list[Any], loc: tuple[str | int, ...]
                        ) -> Iterator[tuple[PatternCondition, tuple[str | int, ...]]]:
-    for i, cond in enumerate(conds):
-        here = (*loc, i)
-        if isinstance(cond, PatternCondition):
-            yield cond, here
-        elif isinstance(cond, AnyCondition):
-            yield from _positive_patterns(cond.any, (*here, "any"))
-        elif isinstance(cond, AllCondition):
-            yield from _positive_patterns(cond.all, (*here, "all"))
-        elif isinstance(cond, NotCondition):
-            continue  # a negated threshold is not a branch of the decision
+    for site in patterns(conds, loc):
+        if not site.under_not:  # a negated threshold is not a branch of the decision
+            yield site.pattern, site.loc
 
 
 def bounds(lr: LoadedRule, params: dict[str, Any]) -> list[Bound]:
@@ -70,21 +61,22 @@ def bounds(lr: LoadedRule, params: dict[str, Any]) -> list[Bound]:
         for name, spec in pattern.where.items():
             if not isinstance(spec, FieldTest):
                 continue
-            for op in ("lt", "le", "gt", "ge", "eq"):
-                raw = getattr(spec, op)
-                if raw is None:
+            for op, raw in spec.operators():
+                if op.side is None:
+                    continue
+                if op.operand == "values":
+                    for v in raw:
+                        if isinstance(v, int | float) and not isinstance(v, bool):
+                            out.append(Bound(lr, (*loc, "where", name, op.key), pattern.fact,
+                                             name, "eq", float(v), f"{v:g}"))
                     continue
                 value = params.get(raw.param) if isinstance(raw, ParamRef) else raw
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     continue
                 shown = f"{{param: {raw.param}}} = {value:g}" if isinstance(raw, ParamRef) \
                     else f"{value:g}"
-                out.append(Bound(lr, (*loc, "where", name, op), pattern.fact, name, op,
-                                 float(value), shown))
-            for v in spec.in_ or []:
-                if isinstance(v, int | float) and not isinstance(v, bool):
-                    out.append(Bound(lr, (*loc, "where", name, "in"), pattern.fact, name,
-                                     "eq", float(v), f"{v:g}"))
+                out.append(Bound(lr, (*loc, "where", name, op.key), pattern.fact, name,
+                                 _THRESHOLD_OP[op.side, op.inclusive], float(value), shown))
     return out
 
 

@@ -1,6 +1,6 @@
 """A missing finding is unknown, never "no": the rule language says which a test means.
 
-The semantics live in pumpdx.kb.fieldtest (used by the compiler and by lint); `kb lint`
+The semantics live in pumpdx.kb.rulelang (used by the compiler and by lint); `kb lint`
 reports a test that reads a finding that can be missing without saying what a missing
 finding does (check `absent_finding`).
 """
@@ -13,9 +13,9 @@ import pytest
 
 from pumpdx.engine.assess import Assessor
 from pumpdx.kb.facts import Case
-from pumpdx.kb.fieldtest import field_predicate, missing_passes
 from pumpdx.kb.lint import lint_kb
 from pumpdx.kb.loader import load_kb
+from pumpdx.kb.rulelang import field_predicate, missing_passes
 from pumpdx.kb.schema import FieldTest
 
 from .fixtures.minikb import mutated_shipped_kb

@@ -334,14 +334,20 @@ def _reads_undeclared(volume_ml: float, params: calculations.Params) -> list[Der
     return [Derived("catheter_volume", {"volume_ml": params["low_reservoir_alarm_ml"]})]
 
 
-def test_calculation_reading_an_undeclared_parameter(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(calculations.CALCULATIONS, "_reads_undeclared", _reads_undeclared)
-    monkeypatch.setitem(calculations.CALCULATION_PARAMS, "_reads_undeclared", ())
-    issues = [i for i in lint_kb(load_kb(make_kb(tmp_path))) if i.check == "calculation"]
-    assert len(issues) == 1
-    assert issues[0].file.endswith("test_lint.py")
-    assert "'_reads_undeclared' reads parameter(s) low_reservoir_alarm_ml" in issues[0].message
+def _declares_another_fact(volume_ml: float) -> list[Derived]:
+    return [Derived("expected_volume", {"volume_ml": volume_ml})]
+
+
+def test_calculation_is_held_to_what_it_declares(monkeypatch: pytest.MonkeyPatch) -> None:
+    # what a calculation reads and declares is declared with it; running it enforces that
+    for func in (_reads_undeclared, _declares_another_fact):
+        monkeypatch.setitem(calculations.CALCULATIONS, func.__name__, calculations.spec_of(
+            func, declares=("catheter_volume",)))
+    params = {"low_reservoir_alarm_ml": 3.0}
+    with pytest.raises(calculations.CalculationError, match="low_reservoir_alarm_ml"):
+        calculations.run("_reads_undeclared", {"volume_ml": 1.0}, params)
+    with pytest.raises(calculations.CalculationError, match="'expected_volume'"):
+        calculations.run("_declares_another_fact", {"volume_ml": 1.0}, params)
 
 
 def test_calculation_declaring_a_parameter_the_kb_lacks(tmp_path: Path,

@@ -14,9 +14,9 @@ import pytest
 from pumpdx.engine.assess import Assessor
 from pumpdx.kb import calculations
 from pumpdx.kb.facts import Case
-from pumpdx.kb.fieldtest import compare
 from pumpdx.kb.loader import KnowledgeBase
 from pumpdx.kb.quantity import exact
+from pumpdx.kb.rulelang import compare
 
 # (expected, measured): exactly at the threshold (the float difference is beyond it)
 AT_1 = [(8.3, 7.3), (7.3, 8.3), (3.4, 4.4)]

@@ -23,20 +23,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import networkx as nx
-from pydantic import BaseModel
 
 from pumpdx.engine.assessment import Assessment
 from pumpdx.engine.trace import TraceFact
 from pumpdx.kb import calculations
-from pumpdx.kb.lint import calculation_info
 from pumpdx.kb.loader import KnowledgeBase
+from pumpdx.kb.rulelang import FieldTest, PatternCondition, named_values, walk
 from pumpdx.kb.schema import (
     ComputeAction,
     ConcludeAction,
     DeclareAction,
-    FieldTest,
     HandoverAction,
-    PatternCondition,
 )
 
 from .graph import check_kb
@@ -47,32 +44,18 @@ def rule_node(rule_id: str) -> str:
 
 
 def patterns(condition: Any, negated: bool = False) -> Iterator[tuple[PatternCondition, bool]]:
-    """Every fact pattern inside a condition, with whether it sits under `not`.
-
-    Walks any nesting of condition groups (not, any, all and those added later)
-    through the pydantic fields that hold lists of conditions.
-    """
-    if isinstance(condition, PatternCondition):
-        yield condition, negated
-        return
-    if not isinstance(condition, BaseModel):
-        return
-    for name, value in condition:
-        if isinstance(value, list):
-            for item in value:
-                yield from patterns(item, negated or name.startswith("not"))
+    """Every fact pattern inside a condition, with whether it sits under `not`."""
+    for site in walk([condition], under_not=negated):
+        if isinstance(site.cond, PatternCondition):
+            yield site.cond, site.under_not
 
 
 def constant_values(test: Any) -> list[str] | None:
-    """The values a field test allows, when it names them (eq, in); else None."""
-    if isinstance(test, str | bool | int | float):
-        return None if isinstance(test, str) and test.startswith("$") else [str(test)]
-    if isinstance(test, FieldTest):
-        if test.in_ is not None:
-            return [str(v) for v in test.in_]
-        if test.eq is not None and isinstance(test.eq, str | bool | int | float):
-            return [str(test.eq)]
-    return None
+    """The values a `where:` value allows, when it names them (a literal, or an operator
+    that pins them: eq, in); else None."""
+    named = named_values(test) if isinstance(test, FieldTest | str | bool | int | float) \
+        else None
+    return None if named is None else [str(v) for v in named]
 
 
 def describe_test(test: Any) -> str:
@@ -95,12 +78,9 @@ def describe_pattern(p: PatternCondition, negated: bool) -> str:
 
 
 def calculation_outputs(name: str) -> tuple[str, ...]:
-    """The fact types a calculation declares (its `Derived("type", ...)` calls, also in the
-    helpers it calls), as `kb lint` reads them."""
-    if name not in calculations.CALCULATIONS:
-        return ()
-    produced = calculation_info(name).produces
-    return tuple(sorted(produced)) if produced else ()
+    """The fact types a calculation declares (`@calculation(declares=...)`)."""
+    calc = calculations.CALCULATIONS.get(name)
+    return tuple(sorted(calc.declares)) if calc is not None else ()
 
 
 def _read_targets(kb: KnowledgeBase, algorithm: str, p: PatternCondition) -> list[str]:

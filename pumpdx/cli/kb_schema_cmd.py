@@ -22,7 +22,8 @@ from pumpdx.kb import calculations
 from pumpdx.kb.facts import Case
 from pumpdx.kb.facts.registry import FactType, FieldSpec, build_fact_types
 from pumpdx.kb.loader import default_kb_dir
-from pumpdx.kb.schema import VARIABLE, ConceptFile, RuleFile
+from pumpdx.kb.rulelang import OPERATORS, VARIABLE, declarable_fact_types
+from pumpdx.kb.schema import ConceptFile, RuleFile
 
 from .common import EXIT_FAILED, EXIT_OK, CommandError, write_atomic
 
@@ -39,12 +40,15 @@ def _where_value(spec: FieldSpec) -> Schema:
     variable = {"type": "string", "pattern": VARIABLE}
     if spec.kind == "choice" and spec.choices:
         choices = list(spec.choices)
+        # operators that name values of the field (not numeric ones) take the choices
+        named: Schema = {key: {"enum": choices} if op.operand == "value"
+                         else {"items": {"enum": choices}}
+                         for key, op in OPERATORS.items()
+                         if op.operand in ("value", "values") and not op.numeric}
         return {"anyOf": [
             {"enum": choices},
             variable,
-            {"allOf": [FIELD_TEST], "properties": {
-                "eq": {"enum": choices}, "ne": {"enum": choices},
-                "in": {"items": {"enum": choices}}, "not_in": {"items": {"enum": choices}}}},
+            {"allOf": [FIELD_TEST], "properties": named},
         ]}
     literal = {"number": {"type": "number"}, "integer": {"type": "integer"},
                "boolean": {"type": "boolean"}}.get(spec.kind, {"type": "string"})
@@ -78,13 +82,11 @@ def rule_file_schema() -> Schema:
     pattern = defs["PatternCondition"]
     pattern["properties"]["fact"]["enum"] = sorted(types)
     pattern["allOf"] = _per_fact(types, "where", _where_value)
-    declarable = {n: t for n, t in types.items()
-                  if t.origin == "derived" and n not in ("conclusion", "handover")}
+    declarable = {n: types[n] for n in declarable_fact_types(types)}
     declare = defs["DeclareSpec"]
     declare["properties"]["fact"]["enum"] = sorted(declarable)
     declare["allOf"] = _per_fact(declarable, "with", _declare_value)
     defs["ComputeAction"]["properties"]["compute"]["enum"] = sorted(calculations.CALCULATIONS)
-    defs["FieldTest"]["minProperties"] = 1
     # `not:` takes one condition or a list of them (NotCondition._wrap_single)
     not_list = defs["NotCondition"]["properties"]["not"]
     defs["NotCondition"]["properties"]["not"] = {
